@@ -1,0 +1,157 @@
+//! Replicated tables (CRRs): which tables are replicated, turning a table
+//! into one, and schema changes on live ones.
+//!
+//! A schema change runs in a savepoint; SQLite reports the table shapes
+//! before and after (so any DDL SQLite accepts is judged by its effect, with
+//! no SQL parsing here); [`rules`] decides whether the change is safe; then
+//! new tables get clocks and triggers and altered ones get new triggers. A
+//! refusal rolls the savepoint back: nothing changes.
+//!
+//! Replicated tables must have a primary key, may not have NOT NULL columns
+//! without a DEFAULT outside the key, and may not have UNIQUE indexes outside
+//! the key or FOREIGN KEYs: replicas accept writes independently, so such
+//! constraints could be violated by a merge that no single node could
+//! refuse. Those are refused rather than silently weakened.
+
+mod crr;
+mod rules;
+mod shape;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::Connection;
+
+pub(crate) use crr::TableInfo;
+pub use rules::SchemaChange;
+
+use crate::SchemaError;
+
+/// The replicated tables, keyed by lower-cased name.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    tables: BTreeMap<String, TableInfo>,
+}
+
+impl Registry {
+    pub fn load(conn: &Connection) -> rusqlite::Result<Registry> {
+        let names = conn
+            .prepare("SELECT name FROM __patina_crrs ORDER BY name")?
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut tables = BTreeMap::new();
+        for name in names {
+            let shape = shape::table(conn, &name)?.ok_or_else(|| {
+                rusqlite::Error::InvalidParameterName(format!("replicated table {name} is missing"))
+            })?;
+            let info = TableInfo::new(
+                shape.name.clone(),
+                shape.pk_columns(),
+                shape.value_columns(),
+            );
+            tables.insert(name.to_ascii_lowercase(), info);
+        }
+        Ok(Registry { tables })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&TableInfo> {
+        self.tables.get(&name.to_ascii_lowercase())
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = &TableInfo> {
+        self.tables.values()
+    }
+
+    fn keys(&self) -> BTreeSet<String> {
+        self.tables.keys().cloned().collect()
+    }
+}
+
+/// Runs `body` in a savepoint, releasing it on success and rolling it back
+/// on any error.
+fn in_savepoint<T>(
+    conn: &Connection,
+    body: impl FnOnce() -> Result<T, SchemaError>,
+) -> Result<T, SchemaError> {
+    conn.execute_batch("SAVEPOINT __patina_schema")?;
+    match body() {
+        Ok(value) => {
+            conn.execute_batch("RELEASE __patina_schema")?;
+            Ok(value)
+        }
+        Err(error) => {
+            conn.execute_batch("ROLLBACK TO __patina_schema; RELEASE __patina_schema")?;
+            Err(error)
+        }
+    }
+}
+
+fn make_replicated(conn: &Connection, shape: &shape::TableShape) -> Result<(), SchemaError> {
+    rules::check_replicable(shape)?;
+    let info = TableInfo::new(
+        shape.name.clone(),
+        shape.pk_columns(),
+        shape.value_columns(),
+    );
+    info.create_clock(conn)?;
+    info.create_triggers(conn)?;
+    info.backfill(conn)?;
+    conn.execute(
+        "INSERT INTO __patina_crrs (name) VALUES (?1)",
+        [&shape.name],
+    )?;
+    Ok(())
+}
+
+/// Runs DDL and keeps the replicated tables consistent with it: new tables
+/// become replicated, new columns are captured; unsafe changes are refused.
+pub(crate) fn apply_ddl(
+    conn: &Connection,
+    registry: &mut Registry,
+    sql: &str,
+) -> Result<SchemaChange, SchemaError> {
+    let plan = in_savepoint(conn, || {
+        let before = shape::snapshot(conn)?;
+        // Patina's triggers name every column: out of the way, SQLite lets the
+        // DDL through and the comparison below explains what it would break.
+        for table in registry.tables() {
+            table.drop_triggers(conn)?;
+        }
+        conn.execute_batch(sql)?;
+        let after = shape::snapshot(conn)?;
+        let plan = rules::plan_change(&before, &after, &registry.keys())?;
+        for table in registry.tables() {
+            let shape = &after[&table.name.to_ascii_lowercase()];
+            TableInfo::new(
+                shape.name.clone(),
+                shape.pk_columns(),
+                shape.value_columns(),
+            )
+            .create_triggers(conn)?;
+        }
+        for name in &plan.new_tables {
+            make_replicated(conn, &after[&name.to_ascii_lowercase()])?;
+        }
+        Ok(plan)
+    })?;
+    *registry = Registry::load(conn)?;
+    Ok(plan)
+}
+
+/// Makes an existing table replicated, clocking the rows it already holds.
+pub(crate) fn make_crr(
+    conn: &Connection,
+    registry: &mut Registry,
+    table: &str,
+) -> Result<(), SchemaError> {
+    if registry.get(table).is_some() {
+        return Ok(());
+    }
+    in_savepoint(conn, || {
+        let shape = shape::table(conn, table)?.ok_or_else(|| SchemaError::NoSuchTable {
+            table: table.to_owned(),
+        })?;
+        make_replicated(conn, &shape)
+    })?;
+    *registry = Registry::load(conn)?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! The store: one SQLite file, its bookkeeping, and the operations the rest
+//! of patina uses.
+
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::bookkeeping::{self, SiteProgress};
+use crate::capture::{self, CaptureState};
+use crate::schema::{self, Registry, SchemaChange};
+use crate::sites::Sites;
+use crate::{MergeError, MergeOutcome, OpenError, ReadError, SchemaError, SiteId, Versions};
+
+/// How hard a commit works to survive a power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// WAL with `synchronous = NORMAL`: a commit survives a crash of the
+    /// process; a power loss may lose the last commits but never corrupts.
+    #[default]
+    Normal,
+    /// `synchronous = FULL`: every commit is fsynced.
+    Full,
+}
+
+const BOOKKEEPING: &str = "
+    CREATE TABLE IF NOT EXISTS __patina_sites (
+        ord INTEGER PRIMARY KEY, site_id BLOB NOT NULL UNIQUE);
+    INSERT INTO __patina_sites (ord, site_id)
+        SELECT 0, randomblob(16) WHERE NOT EXISTS (SELECT 1 FROM __patina_sites);
+    CREATE TABLE IF NOT EXISTS __patina_db_version (
+        id INTEGER PRIMARY KEY CHECK (id = 0), v INTEGER NOT NULL, txn INTEGER);
+    INSERT OR IGNORE INTO __patina_db_version (id, v) VALUES (0, 0);
+    UPDATE __patina_db_version SET txn = NULL;
+    CREATE TABLE IF NOT EXISTS __patina_seen (
+        site INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+        PRIMARY KEY (site, start)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS __patina_crrs (
+        name TEXT PRIMARY KEY COLLATE NOCASE) WITHOUT ROWID;
+";
+
+/// A node's database. Owns the one connection that writes; local writes
+/// through [`Store::conn`] to replicated tables are captured by triggers.
+///
+/// Only one `Store` may have a given file open: its connection is the
+/// file's single writer.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    capture: Arc<CaptureState>,
+    registry: Registry,
+    sites: Sites,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` with
+    /// [`Durability::Normal`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, OpenError> {
+        Store::open_with(path, Durability::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, durability: Durability) -> Result<Store, OpenError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        let synchronous = match durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {synchronous}; PRAGMA recursive_triggers = OFF;"
+        ))?;
+        conn.set_prepared_statement_cache_capacity(1024);
+        let capture = capture::install(&conn)?;
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {BOOKKEEPING} COMMIT;"))?;
+        let registry = Registry::load(&conn)?;
+        let sites = Sites::load(&conn)?;
+        tracing::debug!(path = %path.display(), site_id = %sites.local(), "store opened");
+        Ok(Store {
+            conn,
+            path,
+            capture,
+            registry,
+            sites,
+        })
+    }
+
+    /// Opens another connection to the same file that can only read. Reads
+    /// on it never wait for the writer (WAL).
+    pub fn open_reader(&self) -> Result<Connection, OpenError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(conn)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// This database's site id.
+    pub fn site_id(&self) -> SiteId {
+        self.sites.local()
+    }
+
+    /// The writing connection. Statements on it that write to replicated
+    /// tables are captured; DDL must go through [`Store::apply_ddl`].
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The last committed local db_version (0 before the first write).
+    pub fn db_version(&self) -> Result<u64, ReadError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT v FROM __patina_db_version")?
+            .query_row([], |row| row.get::<_, i64>(0))? as u64)
+    }
+
+    /// Names of the replicated tables.
+    pub fn replicated_tables(&self) -> Vec<String> {
+        self.registry.tables().map(|t| t.name.clone()).collect()
+    }
+
+    /// Runs DDL: new tables become replicated, new columns and indexes apply
+    /// on the fly; an unsafe change is refused and nothing changes.
+    pub fn apply_ddl(&mut self, sql: &str) -> Result<SchemaChange, SchemaError> {
+        schema::apply_ddl(&self.conn, &mut self.registry, sql)
+    }
+
+    /// Makes an existing table replicated.
+    pub fn make_crr(&mut self, table: &str) -> Result<(), SchemaError> {
+        schema::make_crr(&self.conn, &mut self.registry, table)
+    }
+
+    /// What this node has of `site`'s versions within `versions`: change
+    /// sets in version order, with runs of applied versions that no longer
+    /// hold any change reported as cleared. Versions not applied here are
+    /// left out.
+    pub fn changes(
+        &self,
+        site: SiteId,
+        versions: RangeInclusive<u64>,
+    ) -> Result<Vec<Versions>, ReadError> {
+        let Some(ord) = self.sites.ordinal(&site) else {
+            return Ok(Vec::new());
+        };
+        let applied = if ord == 0 {
+            let head = self.db_version()?;
+            let range = (*versions.start()).max(1)..=(*versions.end()).min(head);
+            if range.is_empty() {
+                vec![]
+            } else {
+                vec![range]
+            }
+        } else {
+            bookkeeping::applied_within(&self.conn, ord, &versions)?
+        };
+        Ok(crate::extract::changes(
+            &self.conn,
+            &self.registry,
+            site,
+            ord,
+            &applied,
+        )?)
+    }
+
+    /// Applies a batch of changes from other nodes in one transaction. Must
+    /// not be called while a transaction is open on [`Store::conn`].
+    pub fn merge(&mut self, batch: &[Versions]) -> Result<MergeOutcome, MergeError> {
+        if !self.conn.is_autocommit() {
+            return Err(MergeError::InTransaction);
+        }
+        let _paused = self.capture.pause();
+        let known_sites = self.sites.len();
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let merged = crate::merge::merge(&self.conn, &self.registry, &mut self.sites, batch)
+            .and_then(|outcome| Ok(self.conn.execute_batch("COMMIT").map(|()| outcome)?));
+        if merged.is_err() {
+            if !self.conn.is_autocommit() {
+                self.conn.execute_batch("ROLLBACK")?;
+            }
+            self.sites.truncate(known_sites);
+        }
+        merged
+    }
+
+    /// Per site (this node included), the highest version applied and the
+    /// gaps below it: what a peer compares with its own to know what to send.
+    pub fn sync_state(&self) -> Result<BTreeMap<SiteId, SiteProgress>, ReadError> {
+        let mut remote = bookkeeping::progress(&self.conn)?;
+        let mut state = BTreeMap::new();
+        for (ord, site) in self.sites.all() {
+            if ord == 0 {
+                let max_version = self.db_version()?;
+                state.insert(
+                    site,
+                    SiteProgress {
+                        max_version,
+                        gaps: vec![],
+                    },
+                );
+            } else if let Some(progress) = remote.remove(&ord) {
+                state.insert(site, progress);
+            }
+        }
+        Ok(state)
+    }
+}

@@ -1,0 +1,87 @@
+//! Helpers shared by the store's integration tests.
+#![allow(dead_code)]
+
+use patina_store::{Change, Store, Value, Versions};
+use tempfile::TempDir;
+
+/// A store in its own temporary directory (removed on drop).
+pub struct TempStore {
+    pub store: Store,
+    pub dir: TempDir,
+}
+
+impl TempStore {
+    pub fn new() -> TempStore {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path().join("db.sqlite")).expect("open");
+        TempStore { store, dir }
+    }
+
+    pub fn with_schema(ddl: &str) -> TempStore {
+        let mut s = TempStore::new();
+        s.store.apply_ddl(ddl).expect("schema");
+        s
+    }
+
+    pub fn exec(&self, sql: &str) {
+        self.store.conn().execute_batch(sql).expect(sql);
+    }
+
+    /// Every row of `table`, ordered by all columns, with storage classes.
+    pub fn dump(&self, table: &str) -> Vec<Vec<Value>> {
+        dump(self.store.conn(), table)
+    }
+
+    /// Everything this store knows, from every site.
+    pub fn everything(&self) -> Vec<Versions> {
+        let mut all = Vec::new();
+        for (site, progress) in self.store.sync_state().expect("sync state") {
+            all.extend(
+                self.store
+                    .changes(site, 1..=progress.max_version)
+                    .expect("changes"),
+            );
+        }
+        all
+    }
+
+    /// Changes of this node's own version `v`.
+    pub fn local_changes(&self, v: u64) -> Vec<Change> {
+        match self
+            .store
+            .changes(self.store.site_id(), v..=v)
+            .expect("changes")
+            .as_slice()
+        {
+            [Versions::Changed(set)] => set.changes.clone(),
+            other => panic!("expected one change set for version {v}, got {other:?}"),
+        }
+    }
+}
+
+pub fn dump(conn: &rusqlite::Connection, table: &str) -> Vec<Vec<Value>> {
+    let stmt = conn
+        .prepare(&format!("SELECT * FROM \"{table}\""))
+        .expect("prepare dump");
+    let n = stmt.column_count();
+    let order = (1..=n)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    drop(stmt);
+    let mut stmt = conn
+        .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY {order}"))
+        .expect("prepare dump");
+    stmt.query_map([], |row| (0..n).map(|i| row.get::<_, Value>(i)).collect())
+        .expect("dump")
+        .collect::<rusqlite::Result<_>>()
+        .expect("dump rows")
+}
+
+pub fn int(i: i64) -> Value {
+    Value::Integer(i)
+}
+
+pub fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
