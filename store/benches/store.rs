@@ -29,7 +29,10 @@ struct Timings {
 
 impl Timings {
     fn new() -> Timings {
-        Timings { per_round: Vec::new(), latencies: Vec::new() }
+        Timings {
+            per_round: Vec::new(),
+            latencies: Vec::new(),
+        }
     }
 
     fn ops_per_sec(&self) -> f64 {
@@ -100,7 +103,12 @@ fn capture_overhead() {
         let row = |i: usize| ((r * OPS_PER_ROUND + i + 1) as i64, format!("item {i}"));
         round(&plain, insert, 1, row, &mut plain_ins);
         round(&crr, insert, 1, row, &mut crr_ins);
-        let row = |i: usize| (((ROUNDS + r) * OPS_PER_ROUND + i + 1) as i64, format!("item {i}"));
+        let row = |i: usize| {
+            (
+                ((ROUNDS + r) * OPS_PER_ROUND + i + 1) as i64,
+                format!("item {i}"),
+            )
+        };
         round(&plain, insert, 100, row, &mut plain_batch);
         round(&crr, insert, 100, row, &mut crr_batch);
     }
@@ -145,7 +153,8 @@ fn merge_throughput() {
             source.conn().execute_batch("BEGIN").unwrap();
             for i in 0..ROWS_PER_VERSION {
                 let id = (batch * ROWS_PER_VERSION + i + 1) as i64;
-                stmt.execute(rusqlite::params![id, format!("item {id}")]).unwrap();
+                stmt.execute(rusqlite::params![id, format!("item {id}")])
+                    .unwrap();
             }
             source.conn().execute_batch("COMMIT").unwrap();
         }
@@ -177,7 +186,10 @@ fn merge_throughput() {
     println!();
     println!("| {MERGE_ROWS} rows ({change_rows} change rows) | time | rows/s | change rows/s |");
     println!("|---|---|---|---|");
-    for (name, took) in [("extract (all versions)", extract), ("merge into empty replica", merge)] {
+    for (name, took) in [
+        ("extract (all versions)", extract),
+        ("merge into empty replica", merge),
+    ] {
         println!(
             "| {name} | {:.2} s | {:.0} | {:.0} |",
             took.as_secs_f64(),

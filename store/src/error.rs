@@ -81,3 +81,12 @@ pub enum MergeError {
 #[derive(Debug, Error)]
 #[error("reading from the store failed: {0}")]
 pub struct ReadError(#[from] pub rusqlite::Error);
+
+/// Compacting the version log failed: the call's removals were rolled back.
+#[derive(Debug, Error)]
+pub enum CompactError {
+    #[error("compaction cannot run inside an open transaction")]
+    InTransaction,
+    #[error("SQLite failed during compaction: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}

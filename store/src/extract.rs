@@ -1,13 +1,19 @@
-//! Reading the changes of one site's versions back out of the clock tables,
-//! for a peer that lacks them. Works the same for this node's own versions
-//! and for versions merged from others (relaying).
+//! Reading the changes of one site's versions back out, for a peer that
+//! lacks them: the version log says which rows each version wrote, the
+//! clocks say which of their cells that version still holds. Works the same
+//! for this node's own versions and for versions merged from others
+//! (relaying).
 
 use std::ops::RangeInclusive;
 
+use rusqlite::types::Type;
 use rusqlite::{Connection, params};
 
-use crate::schema::{Registry, TableInfo};
-use crate::{Change, ChangeSet, SiteId, Value, Versions};
+use crate::schema::Registry;
+use crate::{Change, ChangeSet, SiteId, Value, Versions, pack, row_state};
+
+/// Log entries with this table number only record that a version exists.
+pub(crate) const VERSION_MARKER: i64 = 0;
 
 /// Change sets of site ordinal `ord` for the `applied` ranges (ascending,
 /// disjoint), with runs of versions that hold no change reported cleared.
@@ -21,11 +27,69 @@ pub(crate) fn changes(
     let (Some(first), Some(last)) = (applied.first(), applied.last()) else {
         return Ok(Vec::new());
     };
+    let mut entries: Vec<(u64, u64, i64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT dbv, seq, tbl, pk FROM __patina_log WHERE site = ?1 AND dbv BETWEEN ?2 AND ?3",
+        )?
+        .query_map(
+            params![ord, *first.start() as i64, *last.end() as i64],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)? as u64,
+                    row.get::<_, i64>(1)? as u64,
+                    row.get(2)?,
+                    row.get(3)?,
+                ))
+            },
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    entries.sort_by_key(|(version, seq, ..)| (*version, *seq));
+
     let mut rows: Vec<(u64, Change)> = Vec::new();
-    for table in registry.tables() {
-        read_table(conn, table, ord, *first.start()..=*last.end(), &mut rows)?;
+    for (version, seq, tbl, packed) in entries {
+        if tbl == VERSION_MARKER {
+            continue;
+        }
+        let table = registry.by_id(tbl).ok_or_else(|| {
+            rusqlite::Error::InvalidColumnType(2, format!("table #{tbl}"), Type::Integer)
+        })?;
+        let pk = pack::unpack(&packed)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnType(3, "pk".to_owned(), Type::Blob))?;
+        let Some(state) = row_state::read(conn, table, &pk)? else {
+            continue;
+        };
+        let cl = state.life.version;
+        if state.life.is(ord, version) {
+            rows.push((
+                version,
+                Change {
+                    table: table.name.clone(),
+                    pk: pk.clone(),
+                    column: None,
+                    value: Value::Null,
+                    col_version: cl,
+                    causal_length: cl,
+                    seq,
+                },
+            ));
+        }
+        for (i, (cell, value)) in state.cells.iter().zip(state.values).enumerate() {
+            if let Some(stamp) = cell.filter(|c| c.is(ord, version)) {
+                rows.push((
+                    version,
+                    Change {
+                        table: table.name.clone(),
+                        pk: pk.clone(),
+                        column: Some(table.columns[i].clone()),
+                        value,
+                        col_version: stamp.version,
+                        causal_length: cl,
+                        seq,
+                    },
+                ));
+            }
+        }
     }
-    rows.sort_by_key(|(version, change)| (*version, change.seq));
 
     let mut out = Vec::new();
     let mut rows = rows.into_iter().peekable();
@@ -61,40 +125,4 @@ pub(crate) fn changes(
         }
     }
     Ok(out)
-}
-
-fn read_table(
-    conn: &Connection,
-    table: &TableInfo,
-    ord: i64,
-    versions: RangeInclusive<u64>,
-    out: &mut Vec<(u64, Change)>,
-) -> rusqlite::Result<()> {
-    let k = table.pk.len();
-    let mut stmt = conn.prepare_cached(&table.sql.extract)?;
-    let mut rows = stmt.query(params![
-        ord,
-        *versions.start() as i64,
-        *versions.end() as i64
-    ])?;
-    while let Some(row) = rows.next()? {
-        let pk = (0..k)
-            .map(|i| row.get::<_, Value>(i))
-            .collect::<rusqlite::Result<_>>()?;
-        let cid: String = row.get(k)?;
-        let version = row.get::<_, i64>(k + 2)? as u64;
-        out.push((
-            version,
-            Change {
-                table: table.name.clone(),
-                pk,
-                column: (!cid.is_empty()).then_some(cid),
-                col_version: row.get::<_, i64>(k + 1)? as u64,
-                seq: row.get::<_, i64>(k + 3)? as u64,
-                value: row.get(k + 4)?,
-                causal_length: row.get::<_, i64>(k + 5)? as u64,
-            },
-        ));
-    }
-    Ok(())
 }

@@ -19,7 +19,8 @@
 //! - `capture`: the per-connection functions and hooks the triggers use.
 //! - `schema`: replicated tables, their triggers and clock tables, and
 //!   judging schema changes (`schema::rules`).
-//! - `merge`, `extract`: applying and reading change sets.
+//! - `merge`, `extract`: applying and reading change sets; `compact`:
+//!   trimming the version log; `pack`: the key encoding the log uses.
 //! - `bookkeeping`: applied versions per remote site, as ranges.
 //! - `sites`: site ids by ordinal.
 //! - [`value`], [`change`], [`site`]: the data that travels.
@@ -27,9 +28,12 @@
 mod bookkeeping;
 mod capture;
 pub mod change;
+mod compact;
 mod error;
 mod extract;
 mod merge;
+mod pack;
+mod row_state;
 mod schema;
 pub mod site;
 mod sites;
@@ -39,7 +43,8 @@ pub mod value;
 
 pub use bookkeeping::SiteProgress;
 pub use change::{Change, ChangeSet, Versions};
-pub use error::{MergeError, OpenError, ReadError, SchemaError};
+pub use compact::Compaction;
+pub use error::{CompactError, MergeError, OpenError, ReadError, SchemaError};
 pub use merge::MergeOutcome;
 pub use schema::SchemaChange;
 pub use site::SiteId;

@@ -11,13 +11,13 @@
 
 use std::cmp::Ordering;
 
-use rusqlite::{Connection, ToSql, params_from_iter};
+use rusqlite::{Connection, ToSql, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
-use crate::bookkeeping;
+use crate::extract::VERSION_MARKER;
 use crate::schema::{Registry, TableInfo};
 use crate::sites::Sites;
-use crate::{Change, MergeError, SiteId, Value, Versions};
+use crate::{Change, MergeError, SiteId, Value, Versions, bookkeeping, pack, row_state};
 
 /// What a merge did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ pub(crate) fn merge(
     let mut outcome = MergeOutcome::default();
     for item in batch {
         let versions = item.versions();
-        if versions.is_empty() || *versions.start() == 0 {
+        if versions.is_empty() || *versions.start() == 0 || *versions.end() > i64::MAX as u64 {
             return Err(MergeError::Malformed {
                 table: String::new(),
                 reason: format!("invalid version range {versions:?}"),
@@ -59,7 +59,7 @@ pub(crate) fn merge(
             continue;
         }
         if let Versions::Changed(set) = item {
-            let mut cell = Cell {
+            let cell = Cell {
                 conn,
                 sites,
                 ord,
@@ -80,9 +80,12 @@ pub(crate) fn merge(
         }
         if ord == 0 {
             // Our own versions coming back (this database was restored from an
-            // older copy): take them, and never hand their numbers out again.
-            conn.prepare_cached("UPDATE __patina_db_version SET v = max(v, ?1)")?
-                .execute([*versions.end() as i64])?;
+            // older copy): never hand their numbers out again.
+            conn.prepare_cached(
+                "INSERT INTO __patina_log (site, dbv, tbl, pk, seq) VALUES (0, ?1, ?2, x'', 0) \
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![*versions.end() as i64, VERSION_MARKER])?;
         } else {
             bookkeeping::mark_applied(conn, ord, versions)?;
         }
@@ -91,8 +94,9 @@ pub(crate) fn merge(
     Ok(outcome)
 }
 
-fn local_version(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.prepare_cached("SELECT v FROM __patina_db_version")?
+/// The last local db_version: this node's highest version-log entry.
+pub(crate) fn local_version(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.prepare_cached("SELECT coalesce(max(dbv), 0) FROM __patina_log WHERE site = 0")?
         .query_row([], |row| row.get::<_, i64>(0))
         .map(|v| v as u64)
 }
@@ -106,16 +110,9 @@ struct Cell<'a> {
     db_version: u64,
 }
 
-/// A clock as stored: col_version (or causal length) and site ordinal.
-#[derive(Clone, Copy)]
-struct Clock {
-    version: u64,
-    site: i64,
-}
-
 impl Cell<'_> {
     /// Applies one change; true if the table or its row's life changed.
-    fn apply(&mut self, table: &TableInfo, change: &Change) -> Result<bool, MergeError> {
+    fn apply(&self, table: &TableInfo, change: &Change) -> Result<bool, MergeError> {
         let malformed = |reason: &str| MergeError::Malformed {
             table: table.name.clone(),
             reason: reason.to_owned(),
@@ -123,33 +120,37 @@ impl Cell<'_> {
         if change.pk.len() != table.pk.len() {
             return Err(malformed("primary key has the wrong number of values"));
         }
-        let cid = change.column.as_deref().unwrap_or("");
-        if let Some(column) = &change.column
-            && !table.has_column(column)
-        {
-            return Err(MergeError::UnknownColumn {
-                table: table.name.clone(),
-                column: column.clone(),
-            });
-        }
-        let (life, column_clock) = self.clocks(table, &change.pk, cid)?;
-        let life = life.map_or(0, |c| c.version);
+        let column = match &change.column {
+            Some(name) => {
+                Some(
+                    table
+                        .column_index(name)
+                        .ok_or_else(|| MergeError::UnknownColumn {
+                            table: table.name.clone(),
+                            column: name.clone(),
+                        })?,
+                )
+            }
+            None => None,
+        };
         let cl = change.causal_length;
-        if cl == 0 {
-            return Err(malformed("causal length 0"));
+        if cl == 0 || cl > i64::MAX as u64 || change.col_version > i64::MAX as u64 {
+            return Err(malformed("causal length or col_version out of range"));
         }
+        let state = row_state::read(self.conn, table, &change.pk)?;
+        let life = state.as_ref().map_or(0, |s| s.life.version);
 
-        let Some(column) = change.column.as_deref() else {
+        let Some(i) = column else {
             if cl <= life {
                 return Ok(false);
             }
-            if cl.is_multiple_of(2) {
-                self.run(&table.sql.row_delete, &change.pk, &[])?;
+            let row = if cl.is_multiple_of(2) {
+                &table.sql.row_delete
             } else {
-                self.run(&table.sql.row_create, &change.pk, &[])?;
-            }
-            self.run(&table.sql.clock_drop_columns, &change.pk, &[])?;
-            self.put_clock(table, change, "", cl)?;
+                &table.sql.row_create
+            };
+            self.run(row, &change.pk, &[])?;
+            self.set_life(table, change)?;
             return Ok(true);
         };
 
@@ -159,13 +160,24 @@ impl Cell<'_> {
         if cl < life {
             return Ok(false);
         }
+        let name = &table.columns[i];
+        let clock_set = table
+            .sql
+            .clock_set(name)
+            .ok_or_else(|| malformed("no clock"))?;
         if cl > life {
             // A newer life of the row: it exists now, and its clocks restart.
             self.run(&table.sql.row_create, &change.pk, &[])?;
-            self.run(&table.sql.clock_drop_columns, &change.pk, &[])?;
-            self.put_clock(table, change, "", cl)?;
-        } else if let Some(local) = column_clock {
-            match self.compare(table, column, change, local)? {
+            self.set_life(table, change)?;
+        } else if let Some((local, current)) = state
+            .as_ref()
+            .and_then(|s| s.cells[i].map(|stamp| (stamp, &s.values[i])))
+        {
+            let order = change
+                .col_version
+                .cmp(&local.version)
+                .then_with(|| change.value.merge_cmp(current));
+            match order {
                 Ordering::Less => return Ok(false),
                 Ordering::Equal => {
                     // Same bytes: only the recorded writer may move, to the higher site.
@@ -174,94 +186,59 @@ impl Cell<'_> {
                         .id(local.site)
                         .is_some_and(|id| self.site_id > id)
                     {
-                        self.put_clock(table, change, column, change.col_version)?;
+                        self.set_clock(clock_set, change)?;
+                        self.log(table, change)?;
                     }
                     return Ok(false);
                 }
                 Ordering::Greater => {}
             }
         }
-        let set = table
+        let value_set = table
             .sql
-            .value_set(column)
-            .ok_or_else(|| malformed("no such column"))?;
-        self.run(set, &change.pk, &[&change.value])?;
-        self.put_clock(table, change, column, change.col_version)?;
+            .value_set(name)
+            .ok_or_else(|| malformed("no column"))?;
+        self.run(value_set, &change.pk, &[&change.value])?;
+        self.set_clock(clock_set, change)?;
+        self.log(table, change)?;
         Ok(true)
     }
 
-    /// Remote against local in the same life: col_version, then value.
-    fn compare(
-        &self,
-        table: &TableInfo,
-        column: &str,
-        change: &Change,
-        local: Clock,
-    ) -> Result<Ordering, MergeError> {
-        let by_version = change.col_version.cmp(&local.version);
-        if by_version != Ordering::Equal {
-            return Ok(by_version);
-        }
-        let get = table
-            .sql
-            .value_get(column)
-            .ok_or_else(|| MergeError::UnknownColumn {
-                table: table.name.clone(),
-                column: column.to_owned(),
-            })?;
-        let mut stmt = self.conn.prepare_cached(get)?;
-        let current: Value = stmt
-            .query_row(params_from_iter(change.pk.iter()), |row| row.get(0))
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(Value::Null),
-                e => Err(e),
-            })?;
-        Ok(change.value.merge_cmp(&current))
-    }
-
-    /// The row's causal-length clock and the clock of `cid`, in one query.
-    fn clocks(
-        &self,
-        table: &TableInfo,
-        pk: &[Value],
-        cid: &str,
-    ) -> rusqlite::Result<(Option<Clock>, Option<Clock>)> {
-        let mut stmt = self.conn.prepare_cached(&table.sql.clocks_of)?;
-        let params = pk
-            .iter()
-            .map(|v| v as &dyn ToSql)
-            .chain([&cid as &dyn ToSql]);
-        let mut rows = stmt.query(params_from_iter(params))?;
-        let (mut life, mut column) = (None, None);
-        while let Some(row) = rows.next()? {
-            let clock = Clock {
-                version: row.get::<_, i64>(1)? as u64,
-                site: row.get(2)?,
-            };
-            if row.get_ref(0)?.as_str()?.is_empty() {
-                life = Some(clock);
-            } else {
-                column = Some(clock);
-            }
-        }
-        Ok((life, column))
-    }
-
-    fn put_clock(
-        &self,
-        table: &TableInfo,
-        change: &Change,
-        cid: &str,
-        version: u64,
-    ) -> rusqlite::Result<()> {
-        let extra: [&dyn ToSql; 5] = [
-            &cid,
-            &(version as i64),
+    /// Sets the row's causal length to the change's, clearing column clocks.
+    fn set_life(&self, table: &TableInfo, change: &Change) -> rusqlite::Result<()> {
+        let extra: [&dyn ToSql; 3] = [
+            &(change.causal_length as i64),
             &(self.db_version as i64),
             &self.ord,
-            &(change.seq as i64),
         ];
-        self.run(&table.sql.clock_put, &change.pk, &extra)
+        self.run(&table.sql.life_put, &change.pk, &extra)?;
+        self.log(table, change)
+    }
+
+    fn set_clock(&self, sql: &str, change: &Change) -> rusqlite::Result<()> {
+        let extra: [&dyn ToSql; 3] = [
+            &(change.col_version as i64),
+            &(self.db_version as i64),
+            &self.ord,
+        ];
+        self.run(sql, &change.pk, &extra)
+    }
+
+    /// Records that this change set wrote the change's row, for relaying.
+    fn log(&self, table: &TableInfo, change: &Change) -> rusqlite::Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO __patina_log (site, dbv, tbl, pk, seq) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                self.ord,
+                self.db_version as i64,
+                table.id,
+                pack::pack_values(&change.pk),
+                change.seq as i64
+            ])?;
+        Ok(())
     }
 
     /// Runs `sql` with the key values, then `extra`, as parameters.

@@ -5,11 +5,6 @@ pub(crate) fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Quotes a string literal for SQLite (`'it''s'`).
-pub(crate) fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 /// `a = ?1 AND b = ?2`: one numbered parameter per column, from `first`.
 pub(crate) fn params_match(prefix: &str, columns: &[String], first: usize) -> String {
     columns
@@ -45,7 +40,6 @@ mod tests {
     #[test]
     fn quotes_embedded_quotes() {
         assert_eq!(ident("a\"b"), "\"a\"\"b\"");
-        assert_eq!(literal("it's"), "'it''s'");
     }
 
     #[test]

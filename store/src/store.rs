@@ -11,9 +11,12 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::bookkeeping::{self, SiteProgress};
 use crate::capture::{self, CaptureState};
+use crate::compact::Compaction;
 use crate::schema::{self, Registry, SchemaChange};
 use crate::sites::Sites;
-use crate::{MergeError, MergeOutcome, OpenError, ReadError, SchemaError, SiteId, Versions};
+use crate::{
+    CompactError, MergeError, MergeOutcome, OpenError, ReadError, SchemaError, SiteId, Versions,
+};
 
 /// How hard a commit works to survive a power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,15 +34,14 @@ const BOOKKEEPING: &str = "
         ord INTEGER PRIMARY KEY, site_id BLOB NOT NULL UNIQUE);
     INSERT INTO __patina_sites (ord, site_id)
         SELECT 0, randomblob(16) WHERE NOT EXISTS (SELECT 1 FROM __patina_sites);
-    CREATE TABLE IF NOT EXISTS __patina_db_version (
-        id INTEGER PRIMARY KEY CHECK (id = 0), v INTEGER NOT NULL, txn INTEGER);
-    INSERT OR IGNORE INTO __patina_db_version (id, v) VALUES (0, 0);
-    UPDATE __patina_db_version SET txn = NULL;
+    CREATE TABLE IF NOT EXISTS __patina_log (
+        site INTEGER NOT NULL, dbv INTEGER NOT NULL, tbl INTEGER NOT NULL, pk BLOB NOT NULL,
+        seq INTEGER NOT NULL, PRIMARY KEY (site, dbv, tbl, pk)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS __patina_seen (
         site INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
         PRIMARY KEY (site, start)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS __patina_crrs (
-        name TEXT PRIMARY KEY COLLATE NOCASE) WITHOUT ROWID;
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);
 ";
 
 /// A node's database. Owns the one connection that writes; local writes
@@ -54,6 +56,7 @@ pub struct Store {
     capture: Arc<CaptureState>,
     registry: Registry,
     sites: Sites,
+    compaction: crate::compact::Cursor,
 }
 
 impl Store {
@@ -87,6 +90,7 @@ impl Store {
             capture,
             registry,
             sites,
+            compaction: crate::compact::Cursor::default(),
         })
     }
 
@@ -118,10 +122,7 @@ impl Store {
 
     /// The last committed local db_version (0 before the first write).
     pub fn db_version(&self) -> Result<u64, ReadError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT v FROM __patina_db_version")?
-            .query_row([], |row| row.get::<_, i64>(0))? as u64)
+        Ok(crate::merge::local_version(&self.conn)?)
     }
 
     /// Names of the replicated tables.
@@ -190,6 +191,29 @@ impl Store {
             self.sites.truncate(known_sites);
         }
         merged
+    }
+
+    /// Examines up to `limit` version-log entries, continuing where the
+    /// previous call stopped, and removes those that no longer point at any
+    /// cell (everything they recorded was overwritten since). Run it now and
+    /// then: extraction gives the same answers before and after.
+    pub fn compact_log(&mut self, limit: usize) -> Result<Compaction, CompactError> {
+        if !self.conn.is_autocommit() {
+            return Err(CompactError::InTransaction);
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let compacted =
+            crate::compact::compact(&self.conn, &self.registry, &mut self.compaction, limit);
+        match compacted {
+            Ok(removed) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(removed)
+            }
+            Err(error) => {
+                self.conn.execute_batch("ROLLBACK")?;
+                Err(error.into())
+            }
+        }
     }
 
     /// Per site (this node included), the highest version applied and the

@@ -270,3 +270,35 @@ fn own_versions_coming_back_are_never_reused() {
     b.exec("UPDATE items SET qty = 8");
     assert_eq!(b.store.db_version().unwrap(), 4);
 }
+
+#[test]
+fn compaction_drops_log_entries_of_overwritten_versions_only() {
+    let (a, mut b) = pair();
+    let mut a = a;
+    a.exec("INSERT INTO items VALUES (1, 'a', 0)");
+    for i in 1..=20 {
+        a.exec(&format!("UPDATE items SET qty = {i}"));
+    }
+    let log_len = |s: &TempStore| -> i64 {
+        s.store
+            .conn()
+            .query_row("SELECT count(*) FROM __patina_log", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(log_len(&a), 21);
+    let answer = a.everything();
+    let mut removed = 0;
+    loop {
+        let pass = a.store.compact_log(4).unwrap();
+        removed += pass.removed;
+        if pass.pass_complete {
+            break;
+        }
+    }
+    // Version 1 still holds the row's life and name; 21 holds qty.
+    assert_eq!((removed, log_len(&a)), (19, 2));
+    assert_eq!(a.everything(), answer);
+    assert_eq!(a.store.db_version().unwrap(), 21);
+    sync(&a, &mut b);
+    assert_eq!(b.dump("items"), vec![vec![int(1), text("a"), int(20)]]);
+}

@@ -1,92 +1,145 @@
 //! A replicated table's machinery: its clock table, the triggers that
-//! capture local writes into it, and the SQL that merge and extraction run
-//! against it.
+//! capture local writes into it and into the version log, and the SQL that
+//! merge and extraction run against it.
 //!
-//! The clock table `__patina_clock_<table>` has the table's key columns plus
-//! `__patina_cid` (the column name, `''` for the row's causal length),
-//! `__patina_cv` (col_version, or the causal length for `''`),
-//! `__patina_dbv` and `__patina_site` (db_version and site ordinal of the
-//! write; ordinal 0 is this node) and `__patina_seq`. It is indexed by
-//! (site, db_version) so a peer's request for a range of versions is a seek.
+//! The clock table `__patina_clock_<table>` has one row per row of the
+//! table (alive or deleted), keyed like it: the row's causal length
+//! `__patina_cl` with the db_version and site ordinal of the write that set
+//! it (`__patina_cl_dbv`, `__patina_cl_site`), then per replicated column
+//! `c` its col_version `__patina_cv_c` (0 = no clock: a deleted row's, or a
+//! column added after the row was written) and the db_version and site of
+//! its last write (`__patina_dbv_c`, `__patina_site_c`). Site ordinal 0 is
+//! this node.
+//!
+//! The version log `__patina_log (site, dbv, tbl, pk, seq)` has one entry per
+//! row written per version, so a peer's request for a range of one site's
+//! versions is a range scan. Entries outlive the cells they point at
+//! (extraction checks the clocks) until compaction removes them; this
+//! node's highest entry is never removed, so it is the last committed
+//! db_version.
 
 use std::collections::HashMap;
 
 use rusqlite::Connection;
 
-use crate::sql::{column_list, columns_match, ident, literal, params_match};
+use crate::capture::{ASSIGN_DB_VERSION, TXN_VERSION};
+use crate::sql::{column_list, columns_match, ident, params_match};
 
-/// Where the transaction's db_version lives, and the statement that moves it
-/// forward once per transaction (see `capture`).
-const BUMP_DB_VERSION: &str =
-    "UPDATE __patina_db_version SET v = v + 1, txn = patina_txn() WHERE txn IS NOT patina_txn()";
+/// Clock column names of value column `c`: col_version, db_version, site.
+pub(crate) fn clock_columns(column: &str) -> [String; 3] {
+    ["cv", "dbv", "site"].map(|part| format!("__patina_{part}_{column}"))
+}
 
 #[derive(Debug)]
 pub(crate) struct TableInfo {
+    /// This node's number for the table in the version log.
+    pub id: i64,
     pub name: String,
     pub pk: Vec<String>,
+    /// Declared types of the key columns: the clock table declares its key
+    /// the same way, so comparisons between the two keep their affinity and
+    /// use the clock's primary key (a typeless key column would make the
+    /// triggers' `key = NEW.key` a full scan).
+    pk_types: Vec<String>,
     pub columns: Vec<String>,
     pub clock: String,
     pub sql: TableSql,
 }
 
-/// Statements merge and extraction prepare (and cache) for one table.
-/// Key values bind to `?1..?k`, in key order.
+/// Statements merge, extraction and compaction prepare (and cache) for one
+/// table. Key values bind to `?1..?k`, in key order.
 #[derive(Debug)]
 pub(crate) struct TableSql {
-    /// `(cid, cv, site)` of the row's causal length and of column `?k+1`.
-    pub clocks_of: String,
-    /// Upsert a clock: `?k+1` cid, then cv, dbv, site, seq.
-    pub clock_put: String,
-    pub clock_drop_columns: String,
+    /// `cl, cl_dbv, cl_site`, then `cv, dbv, site` per column, then the
+    /// column values (NULL for a deleted row).
+    pub row_state: String,
+    /// Sets the row's life to `?k+1` (written by db_version `?k+2` of site
+    /// `?k+3`) and clears its column clocks, creating the clock row if needed.
+    pub life_put: String,
     pub row_create: String,
     pub row_delete: String,
-    /// Changes of site `?1` in db_versions `?2..=?3`.
-    pub extract: String,
-    value_get: HashMap<String, String>,
     value_set: HashMap<String, String>,
+    clock_set: HashMap<String, String>,
 }
 
 impl TableSql {
-    /// `SELECT col FROM t WHERE key`.
-    pub fn value_get(&self, column: &str) -> Option<&str> {
-        self.value_get.get(column).map(String::as_str)
-    }
-
-    /// `UPDATE t SET col = ?k+1 WHERE key`.
+    /// `UPDATE t SET column = ?k+1 WHERE key`.
     pub fn value_set(&self, column: &str) -> Option<&str> {
         self.value_set.get(column).map(String::as_str)
+    }
+
+    /// Sets the clock of `column`: `?k+1..?k+3` = col_version, db_version, site.
+    pub fn clock_set(&self, column: &str) -> Option<&str> {
+        self.clock_set.get(column).map(String::as_str)
     }
 }
 
 impl TableInfo {
-    pub fn new(name: String, pk: Vec<String>, columns: Vec<String>) -> TableInfo {
+    pub fn new(
+        id: i64,
+        name: String,
+        pk: Vec<(String, String)>,
+        columns: Vec<String>,
+    ) -> TableInfo {
         let clock = format!("__patina_clock_{name}");
+        let (pk, pk_types): (Vec<String>, Vec<String>) = pk.into_iter().unzip();
         let sql = TableSql::new(&name, &clock, &pk, &columns);
         TableInfo {
+            id,
             name,
             pk,
+            pk_types,
             columns,
             clock,
             sql,
         }
     }
 
-    pub fn has_column(&self, column: &str) -> bool {
-        self.columns.iter().any(|c| c == column)
+    pub fn column_index(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == column)
     }
 
-    /// Creates the clock table and its index.
+    /// Creates the clock table.
     pub fn create_clock(&self, conn: &Connection) -> rusqlite::Result<()> {
-        let clock = ident(&self.clock);
         let keys = column_list("", &self.pk);
+        let typed_keys = self
+            .pk
+            .iter()
+            .zip(&self.pk_types)
+            .map(|(name, ty)| format!("{} {ty}", ident(name)))
+            .collect::<Vec<_>>()
+            .join(", ");
         conn.execute_batch(&format!(
-            "CREATE TABLE {clock} ({keys}, __patina_cid TEXT NOT NULL, \
-               __patina_cv INTEGER NOT NULL, __patina_dbv INTEGER NOT NULL, \
-               __patina_site INTEGER NOT NULL, __patina_seq INTEGER NOT NULL, \
-               PRIMARY KEY ({keys}, __patina_cid)) WITHOUT ROWID;
-             CREATE INDEX {} ON {clock} (__patina_site, __patina_dbv);",
-            ident(&format!("{}_by_version", self.clock)),
-        ))
+            "CREATE TABLE {} ({typed_keys}, __patina_cl INTEGER NOT NULL, \
+               __patina_cl_dbv INTEGER NOT NULL, __patina_cl_site INTEGER NOT NULL, \
+               PRIMARY KEY ({keys})) WITHOUT ROWID",
+            ident(&self.clock),
+        ))?;
+        self.add_clock_columns(conn)
+    }
+
+    /// Adds the clock columns of value columns that have none yet.
+    pub fn add_clock_columns(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let existing: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info(?1)")?
+            .query_map([&self.clock], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let clock = ident(&self.clock);
+        let mut batch = String::new();
+        for column in &self.columns {
+            let [cv, dbv, site] = clock_columns(column);
+            if !existing.iter().any(|e| e.eq_ignore_ascii_case(&cv)) {
+                batch += &format!(
+                    "ALTER TABLE {clock} ADD COLUMN {} INTEGER NOT NULL DEFAULT 0;\n\
+                     ALTER TABLE {clock} ADD COLUMN {} INTEGER;\n\
+                     ALTER TABLE {clock} ADD COLUMN {} INTEGER;\n",
+                    ident(&cv),
+                    ident(&dbv),
+                    ident(&site)
+                );
+            }
+        }
+        conn.execute_batch(&batch)
     }
 
     fn trigger_name(&self, kind: &str) -> String {
@@ -105,40 +158,34 @@ impl TableInfo {
     pub fn create_triggers(&self, conn: &Connection) -> rusqlite::Result<()> {
         self.drop_triggers(conn)?;
         let table = ident(&self.name);
-        let trigger = |kind: &str| self.trigger_name(kind);
-        let mut batch = String::new();
         let key_moved = self
             .pk
             .iter()
             .map(|c| format!("OLD.{0} IS NOT NEW.{0}", ident(c)))
             .collect::<Vec<_>>()
             .join(" OR ");
-        let all_columns: String = self
-            .columns
-            .iter()
-            .map(|c| self.clock_column("NEW", c, "true"))
-            .collect();
-
-        batch += &format!(
+        let mut batch = format!(
             "CREATE TRIGGER {} AFTER INSERT ON {table} WHEN patina_capture() BEGIN\n\
-             {BUMP_DB_VERSION};\n{}{all_columns}END;\n",
-            trigger("ins"),
-            self.row_alive("NEW"),
-        );
-        batch += &format!(
-            "CREATE TRIGGER {} AFTER UPDATE ON {table} WHEN patina_capture() AND ({key_moved}) BEGIN\n\
-             {BUMP_DB_VERSION};\n{}{}{}{all_columns}END;\n",
-            trigger("updpk"),
-            self.row_dead("OLD"),
-            self.drop_column_clocks("OLD"),
+             {ASSIGN_DB_VERSION};\n{}{}END;\n",
+            self.trigger_name("ins"),
+            self.log("NEW"),
             self.row_alive("NEW"),
         );
         batch += &format!(
             "CREATE TRIGGER {} AFTER DELETE ON {table} WHEN patina_capture() BEGIN\n\
-             {BUMP_DB_VERSION};\n{}{}END;\n",
-            trigger("del"),
+             {ASSIGN_DB_VERSION};\n{}{}END;\n",
+            self.trigger_name("del"),
+            self.log("OLD"),
             self.row_dead("OLD"),
-            self.drop_column_clocks("OLD"),
+        );
+        batch += &format!(
+            "CREATE TRIGGER {} AFTER UPDATE ON {table} WHEN patina_capture() AND ({key_moved}) \
+             BEGIN\n{ASSIGN_DB_VERSION};\n{}{}{}{}END;\n",
+            self.trigger_name("updpk"),
+            self.log("OLD"),
+            self.row_dead("OLD"),
+            self.log("NEW"),
+            self.row_alive("NEW"),
         );
         if !self.columns.is_empty() {
             let changed = |c: &String| format!("OLD.{0} IS NOT NEW.{0}", ident(c));
@@ -148,96 +195,156 @@ impl TableInfo {
                 .map(changed)
                 .collect::<Vec<_>>()
                 .join(" OR ");
-            let each_changed: String = self
+            let sets: Vec<String> = self
                 .columns
                 .iter()
-                .map(|c| self.clock_column("NEW", c, &changed(c)))
+                .flat_map(|c| {
+                    let [cv, dbv, site] = clock_columns(c).map(|n| ident(&n));
+                    let when = changed(c);
+                    [
+                        format!("{cv} = CASE WHEN {when} THEN {cv} + 1 ELSE {cv} END"),
+                        format!("{dbv} = CASE WHEN {when} THEN {TXN_VERSION} ELSE {dbv} END"),
+                        format!("{site} = CASE WHEN {when} THEN 0 ELSE {site} END"),
+                    ]
+                })
                 .collect();
             batch += &format!(
-                "CREATE TRIGGER {} AFTER UPDATE ON {table} WHEN patina_capture() AND NOT ({key_moved}) BEGIN\n\
-                 {BUMP_DB_VERSION} AND ({any_changed});\n{each_changed}END;\n",
-                trigger("upd"),
+                "CREATE TRIGGER {} AFTER UPDATE ON {table} \
+                 WHEN patina_capture() AND NOT ({key_moved}) AND ({any_changed}) BEGIN\n\
+                 {ASSIGN_DB_VERSION};\n{}UPDATE {} SET {} WHERE {};\nEND;\n",
+                self.trigger_name("upd"),
+                self.log("NEW"),
+                ident(&self.clock),
+                sets.join(", "),
+                self.key_is("NEW"),
             );
         }
         conn.execute_batch(&batch)
     }
 
     /// Clocks the existing rows of a table that just became replicated, as
-    /// one local transaction's writes.
+    /// one local transaction's writes (none if the table is empty).
     pub fn backfill(&self, conn: &Connection) -> rusqlite::Result<()> {
-        let table = ident(&self.name);
-        let clock = ident(&self.clock);
-        let keys = column_list("", &self.pk);
-        let mut batch = format!("{BUMP_DB_VERSION} AND EXISTS (SELECT 1 FROM {table});\n");
-        for cid in std::iter::once("").chain(self.columns.iter().map(String::as_str)) {
-            batch += &format!(
-                "INSERT INTO {clock} ({keys}, __patina_cid, __patina_cv, __patina_dbv, \
-                   __patina_site, __patina_seq) \
-                 SELECT {keys}, {}, 1, (SELECT v FROM __patina_db_version), 0, patina_seq() \
-                 FROM {table} WHERE true ON CONFLICT DO NOTHING;\n",
-                literal(cid),
-            );
-        }
-        conn.execute_batch(&batch)
+        conn.execute_batch(&format!(
+            "{ASSIGN_DB_VERSION} AND EXISTS (SELECT 1 FROM {});\n\
+             INSERT INTO __patina_log (site, dbv, tbl, pk, seq) \
+             SELECT 0, {TXN_VERSION}, {}, patina_pack({}), patina_seq() FROM {} WHERE true \
+             ON CONFLICT DO NOTHING;\n\
+             {} FROM {} WHERE true ON CONFLICT DO NOTHING;",
+            ident(&self.name),
+            self.id,
+            column_list("", &self.pk),
+            ident(&self.name),
+            self.insert_clock_row(""),
+            ident(&self.name),
+        ))
     }
 
-    fn insert_clock(&self, row: &str, cid: &str, cv: u8, condition: &str) -> String {
+    /// `INSERT INTO clock (…) SELECT <row>.key, 1, …` for a fresh live row
+    /// with every column clocked at 1 by this transaction (whose version a
+    /// log insert has set already).
+    fn insert_clock_row(&self, row: &str) -> String {
+        let mut names = vec![
+            "__patina_cl".to_owned(),
+            "__patina_cl_dbv".to_owned(),
+            "__patina_cl_site".to_owned(),
+        ];
+        let mut values = vec!["1".to_owned(), TXN_VERSION.to_owned(), "0".to_owned()];
+        for column in &self.columns {
+            names.extend(clock_columns(column));
+            values.extend(["1".to_owned(), TXN_VERSION.to_owned(), "0".to_owned()]);
+        }
+        let names: Vec<String> = names.iter().map(|n| ident(n)).collect();
         format!(
-            "INSERT INTO {} ({}, __patina_cid, __patina_cv, __patina_dbv, __patina_site, __patina_seq) \
-             SELECT {}, {}, {cv}, v, 0, patina_seq() FROM __patina_db_version WHERE {condition} ",
+            "INSERT INTO {} ({}, {}) SELECT {}, {}",
             ident(&self.clock),
             column_list("", &self.pk),
-            column_list(&format!("{row}."), &self.pk),
-            literal(cid),
+            names.join(", "),
+            column_list(&row_prefix(row), &self.pk),
+            values.join(", "),
         )
     }
 
-    /// Clocks a write of `column`: a fresh clock starts at 1, an existing one
-    /// moves up by one.
-    fn clock_column(&self, row: &str, column: &str, condition: &str) -> String {
-        format!(
-            "{}ON CONFLICT DO UPDATE SET __patina_cv = __patina_cv + 1, \
-             __patina_dbv = excluded.__patina_dbv, __patina_site = 0, \
-             __patina_seq = excluded.__patina_seq;\n",
-            self.insert_clock(row, column, 1, condition)
-        )
-    }
-
-    /// Makes the row's causal length odd (created or resurrected); a live row
-    /// (INSERT OR REPLACE) keeps its causal length.
+    /// The row lives (created, resurrected, or replaced): a deleted row's
+    /// causal length becomes odd again; every column is clocked once more.
     fn row_alive(&self, row: &str) -> String {
+        let mut sets = vec![
+            "__patina_cl_dbv = CASE WHEN __patina_cl % 2 = 0 THEN excluded.__patina_cl_dbv \
+             ELSE __patina_cl_dbv END"
+                .to_owned(),
+            "__patina_cl_site = CASE WHEN __patina_cl % 2 = 0 THEN 0 ELSE __patina_cl_site END"
+                .to_owned(),
+            "__patina_cl = __patina_cl + (__patina_cl % 2 = 0)".to_owned(),
+        ];
+        for column in &self.columns {
+            let [cv, dbv, site] = clock_columns(column).map(|n| ident(&n));
+            sets.push(format!("{cv} = {cv} + 1"));
+            sets.push(format!("{dbv} = excluded.{dbv}"));
+            sets.push(format!("{site} = 0"));
+        }
         format!(
-            "{}ON CONFLICT DO UPDATE SET __patina_cv = __patina_cv + 1, \
-             __patina_dbv = excluded.__patina_dbv, __patina_site = 0, \
-             __patina_seq = excluded.__patina_seq WHERE __patina_cv % 2 = 0;\n",
-            self.insert_clock(row, "", 1, "true")
+            "{} WHERE true ON CONFLICT DO UPDATE SET {};\n",
+            self.insert_clock_row(row),
+            sets.join(", ")
         )
     }
 
-    /// Makes the row's causal length even (deleted).
+    /// The row dies: its causal length becomes even and its column clocks
+    /// are cleared, so a later insert starts every column afresh.
     fn row_dead(&self, row: &str) -> String {
+        let mut sets = vec![
+            "__patina_cl = __patina_cl + 1".to_owned(),
+            format!("__patina_cl_dbv = {TXN_VERSION}"),
+            "__patina_cl_site = 0".to_owned(),
+        ];
+        sets.extend(clear_column_clocks(&self.columns));
         format!(
-            "{}ON CONFLICT DO UPDATE SET __patina_cv = __patina_cv + 1, \
-             __patina_dbv = excluded.__patina_dbv, __patina_site = 0, \
-             __patina_seq = excluded.__patina_seq WHERE __patina_cv % 2 = 1;\n",
-            self.insert_clock(row, "", 2, "true")
+            "UPDATE {} SET {} WHERE {} AND __patina_cl % 2 = 1;\n",
+            ident(&self.clock),
+            sets.join(", "),
+            self.key_is(row),
         )
     }
 
-    /// A deleted row keeps only its causal length: a later insert starts
-    /// every column's clock afresh.
-    fn drop_column_clocks(&self, row: &str) -> String {
-        let key = self
-            .pk
+    fn log(&self, row: &str) -> String {
+        format!(
+            "INSERT INTO __patina_log (site, dbv, tbl, pk, seq) \
+             VALUES (0, {TXN_VERSION}, {}, patina_pack({}), patina_seq()) ON CONFLICT DO NOTHING;\n",
+            self.id,
+            column_list(&row_prefix(row), &self.pk),
+        )
+    }
+
+    /// `k1 = NEW.k1 AND …`.
+    fn key_is(&self, row: &str) -> String {
+        self.pk
             .iter()
             .map(|c| format!("{0} = {row}.{0}", ident(c)))
             .collect::<Vec<_>>()
-            .join(" AND ");
-        format!(
-            "DELETE FROM {} WHERE {key} AND __patina_cid != '';\n",
-            ident(&self.clock)
-        )
+            .join(" AND ")
     }
+}
+
+fn row_prefix(row: &str) -> String {
+    if row.is_empty() {
+        String::new()
+    } else {
+        format!("{row}.")
+    }
+}
+
+fn clear_column_clocks(columns: &[String]) -> Vec<String> {
+    columns
+        .iter()
+        .flat_map(|column| {
+            let [cv, dbv, site] = clock_columns(column).map(|n| ident(&n));
+            [
+                format!("{cv} = 0"),
+                format!("{dbv} = NULL"),
+                format!("{site} = NULL"),
+            ]
+        })
+        .collect()
 }
 
 impl TableSql {
@@ -251,65 +358,55 @@ impl TableSql {
             .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let value_of_cid = if columns.is_empty() {
-            "NULL".to_owned()
-        } else {
-            let arms: String = columns
-                .iter()
-                .map(|c| format!(" WHEN {} THEN t.{}", literal(c), ident(c)))
-                .collect();
-            format!("CASE c.__patina_cid{arms} END")
+        let mut state = vec![
+            "c.__patina_cl".to_owned(),
+            "c.__patina_cl_dbv".to_owned(),
+            "c.__patina_cl_site".to_owned(),
+        ];
+        for column in columns {
+            state.extend(clock_columns(column).map(|n| format!("c.{}", ident(&n))));
+        }
+        state.extend(columns.iter().map(|c| format!("t.{}", ident(c))));
+        let mut life_sets = vec![
+            "__patina_cl = excluded.__patina_cl".to_owned(),
+            "__patina_cl_dbv = excluded.__patina_cl_dbv".to_owned(),
+            "__patina_cl_site = excluded.__patina_cl_site".to_owned(),
+        ];
+        life_sets.extend(clear_column_clocks(columns));
+        let clock_set = |column: &str| {
+            let [cv, dbv, site] = clock_columns(column).map(|n| ident(&n));
+            format!(
+                "UPDATE {clock} SET {cv} = ?{}, {dbv} = ?{}, {site} = ?{} WHERE {key}",
+                k + 1,
+                k + 2,
+                k + 3
+            )
         };
         TableSql {
-            clocks_of: format!(
-                "SELECT __patina_cid, __patina_cv, __patina_site FROM {clock} \
-                 WHERE {key} AND __patina_cid IN ('', ?{})",
-                k + 1
+            row_state: format!(
+                "SELECT {} FROM {clock} c LEFT JOIN {table} t ON {} WHERE {}",
+                state.join(", "),
+                columns_match("t", "c", pk),
+                params_match("c.", pk, 1),
             ),
-            clock_put: format!(
-                "INSERT INTO {clock} ({keys}, __patina_cid, __patina_cv, __patina_dbv, \
-                   __patina_site, __patina_seq) VALUES ({key_params}, ?{}, ?{}, ?{}, ?{}, ?{}) \
-                 ON CONFLICT DO UPDATE SET __patina_cv = excluded.__patina_cv, \
-                   __patina_dbv = excluded.__patina_dbv, __patina_site = excluded.__patina_site, \
-                   __patina_seq = excluded.__patina_seq",
+            life_put: format!(
+                "INSERT INTO {clock} ({keys}, __patina_cl, __patina_cl_dbv, __patina_cl_site) \
+                 VALUES ({key_params}, ?{}, ?{}, ?{}) ON CONFLICT DO UPDATE SET {}",
                 k + 1,
                 k + 2,
                 k + 3,
-                k + 4,
-                k + 5
+                life_sets.join(", ")
             ),
-            clock_drop_columns: format!("DELETE FROM {clock} WHERE {key} AND __patina_cid != ''"),
             row_create: format!("INSERT OR IGNORE INTO {table} ({keys}) VALUES ({key_params})"),
             row_delete: format!("DELETE FROM {table} WHERE {key}"),
-            extract: format!(
-                "SELECT {}, c.__patina_cid, c.__patina_cv, c.__patina_dbv, c.__patina_seq, \
-                   {value_of_cid}, CASE c.__patina_cid WHEN '' THEN c.__patina_cv ELSE s.__patina_cv END \
-                 FROM {clock} c \
-                 LEFT JOIN {table} t ON {} \
-                 LEFT JOIN {clock} s ON {} AND s.__patina_cid = '' \
-                 WHERE c.__patina_site = ?1 AND c.__patina_dbv BETWEEN ?2 AND ?3",
-                column_list("c.", pk),
-                columns_match("t", "c", pk),
-                columns_match("s", "c", pk),
-            ),
-            value_get: columns
-                .iter()
-                .map(|c| {
-                    (
-                        c.clone(),
-                        format!("SELECT {} FROM {table} WHERE {key}", ident(c)),
-                    )
-                })
-                .collect(),
             value_set: columns
                 .iter()
                 .map(|c| {
-                    (
-                        c.clone(),
-                        format!("UPDATE {table} SET {} = ?{} WHERE {key}", ident(c), k + 1),
-                    )
+                    let sql = format!("UPDATE {table} SET {} = ?{} WHERE {key}", ident(c), k + 1);
+                    (c.clone(), sql)
                 })
                 .collect(),
+            clock_set: columns.iter().map(|c| (c.clone(), clock_set(c))).collect(),
         }
     }
 }

@@ -30,31 +30,37 @@ use crate::SchemaError;
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     tables: BTreeMap<String, TableInfo>,
+    names_by_id: BTreeMap<i64, String>,
 }
 
 impl Registry {
     pub fn load(conn: &Connection) -> rusqlite::Result<Registry> {
-        let names = conn
-            .prepare("SELECT name FROM __patina_crrs ORDER BY name")?
-            .query_map([], |row| row.get::<_, String>(0))?
+        let rows = conn
+            .prepare("SELECT id, name FROM __patina_crrs ORDER BY id")?
+            .query_map([], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut tables = BTreeMap::new();
-        for name in names {
+        let mut registry = Registry::default();
+        for (id, name) in rows {
             let shape = shape::table(conn, &name)?.ok_or_else(|| {
                 rusqlite::Error::InvalidParameterName(format!("replicated table {name} is missing"))
             })?;
-            let info = TableInfo::new(
-                shape.name.clone(),
-                shape.pk_columns(),
-                shape.value_columns(),
-            );
-            tables.insert(name.to_ascii_lowercase(), info);
+            let key = name.to_ascii_lowercase();
+            registry.names_by_id.insert(id, key.clone());
+            registry.tables.insert(key, table_info(id, &shape));
         }
-        Ok(Registry { tables })
+        Ok(registry)
     }
 
     pub fn get(&self, name: &str) -> Option<&TableInfo> {
         self.tables.get(&name.to_ascii_lowercase())
+    }
+
+    pub fn by_id(&self, id: i64) -> Option<&TableInfo> {
+        self.names_by_id
+            .get(&id)
+            .and_then(|name| self.tables.get(name))
     }
 
     pub fn tables(&self) -> impl Iterator<Item = &TableInfo> {
@@ -85,20 +91,26 @@ fn in_savepoint<T>(
     }
 }
 
-fn make_replicated(conn: &Connection, shape: &shape::TableShape) -> Result<(), SchemaError> {
-    rules::check_replicable(shape)?;
-    let info = TableInfo::new(
+fn table_info(id: i64, shape: &shape::TableShape) -> TableInfo {
+    TableInfo::new(
+        id,
         shape.name.clone(),
         shape.pk_columns(),
         shape.value_columns(),
-    );
+    )
+}
+
+fn make_replicated(conn: &Connection, shape: &shape::TableShape) -> Result<(), SchemaError> {
+    rules::check_replicable(shape)?;
+    let id: i64 = conn.query_row(
+        "INSERT INTO __patina_crrs (name) VALUES (?1) RETURNING id",
+        [&shape.name],
+        |row| row.get(0),
+    )?;
+    let info = table_info(id, shape);
     info.create_clock(conn)?;
     info.create_triggers(conn)?;
     info.backfill(conn)?;
-    conn.execute(
-        "INSERT INTO __patina_crrs (name) VALUES (?1)",
-        [&shape.name],
-    )?;
     Ok(())
 }
 
@@ -120,13 +132,9 @@ pub(crate) fn apply_ddl(
         let after = shape::snapshot(conn)?;
         let plan = rules::plan_change(&before, &after, &registry.keys())?;
         for table in registry.tables() {
-            let shape = &after[&table.name.to_ascii_lowercase()];
-            TableInfo::new(
-                shape.name.clone(),
-                shape.pk_columns(),
-                shape.value_columns(),
-            )
-            .create_triggers(conn)?;
+            let info = table_info(table.id, &after[&table.name.to_ascii_lowercase()]);
+            info.add_clock_columns(conn)?;
+            info.create_triggers(conn)?;
         }
         for name in &plan.new_tables {
             make_replicated(conn, &after[&name.to_ascii_lowercase()])?;

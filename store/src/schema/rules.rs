@@ -41,7 +41,7 @@ pub(crate) fn check_replicable(table: &TableShape) -> Result<(), SchemaError> {
     let rowid_alias = !table.without_rowid
         && pk.len() == 1
         && table
-            .column(&pk[0])
+            .column(&pk[0].0)
             .is_some_and(|c| c.decl_type.eq_ignore_ascii_case("integer"));
     if !table.without_rowid
         && !rowid_alias

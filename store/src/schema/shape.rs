@@ -37,11 +37,13 @@ pub(crate) struct TableShape {
 }
 
 impl TableShape {
-    /// Primary key columns in key order.
-    pub fn pk_columns(&self) -> Vec<String> {
+    /// Primary key columns with their declared types, in key order.
+    pub fn pk_columns(&self) -> Vec<(String, String)> {
         let mut pk: Vec<&ColumnShape> = self.columns.iter().filter(|c| c.pk > 0).collect();
         pk.sort_by_key(|c| c.pk);
-        pk.into_iter().map(|c| c.name.clone()).collect()
+        pk.into_iter()
+            .map(|c| (c.name.clone(), c.decl_type.clone()))
+            .collect()
     }
 
     /// Replicated columns outside the key, in table order.
