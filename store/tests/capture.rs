@@ -198,3 +198,11 @@ fn existing_rows_are_clocked_when_a_table_becomes_replicated() {
     assert_eq!(s.store.db_version().unwrap(), 1);
     assert_eq!(s.local_changes(1).len(), 4);
 }
+
+#[test]
+fn changes_are_detected_byte_for_byte_whatever_the_collation() {
+    let s = TempStore::with_schema("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT COLLATE NOCASE)");
+    s.exec("INSERT INTO t VALUES (1, 'abc')");
+    s.exec("UPDATE t SET v = 'ABC'");
+    assert_eq!(cells(&s.local_changes(2)), vec![(vec![int(1)], Some("v"), text("ABC"), 2, 1)]);
+}

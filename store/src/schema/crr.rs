@@ -155,13 +155,16 @@ impl TableInfo {
     }
 
     /// (Re)creates the capture triggers for the table's current columns.
+    /// Changes are detected byte for byte (`COLLATE BINARY`): under a
+    /// column's own collation `'9.9'` and `'9.90'` may compare equal, and
+    /// the new bytes would never replicate.
     pub fn create_triggers(&self, conn: &Connection) -> rusqlite::Result<()> {
         self.drop_triggers(conn)?;
         let table = ident(&self.name);
         let key_moved = self
             .pk
             .iter()
-            .map(|c| format!("OLD.{0} IS NOT NEW.{0}", ident(c)))
+            .map(|c| format!("OLD.{0} IS NOT NEW.{0} COLLATE BINARY", ident(c)))
             .collect::<Vec<_>>()
             .join(" OR ");
         let mut batch = format!(
@@ -188,7 +191,7 @@ impl TableInfo {
             self.row_alive("NEW"),
         );
         if !self.columns.is_empty() {
-            let changed = |c: &String| format!("OLD.{0} IS NOT NEW.{0}", ident(c));
+            let changed = |c: &String| format!("OLD.{0} IS NOT NEW.{0} COLLATE BINARY", ident(c));
             let any_changed = self
                 .columns
                 .iter()

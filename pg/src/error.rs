@@ -1,0 +1,107 @@
+//! The errors of translation and of the run-time functions, each with the
+//! SQLSTATE PostgreSQL sends for it.
+
+/// Why a statement could not be translated or evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The SQL does not parse (42601).
+    #[error("syntax error: {0}")]
+    Syntax(String),
+    /// Valid PostgreSQL that patina cannot run faithfully on SQLite (0A000).
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    /// A table the catalog does not know (42P01).
+    #[error("relation \"{0}\" does not exist")]
+    UndefinedTable(String),
+    /// A qualifier that names no relation in scope (42P01).
+    #[error("missing FROM-clause entry for table \"{0}\"")]
+    MissingFromEntry(String),
+    /// A column no table in scope has (42703).
+    #[error("column \"{0}\" does not exist")]
+    UndefinedColumn(String),
+    /// A column name more than one table in scope has (42702).
+    #[error("column reference \"{0}\" is ambiguous")]
+    AmbiguousColumn(String),
+    /// A function name or argument list patina does not know (42883).
+    #[error("function {0} does not exist")]
+    UndefinedFunction(String),
+    /// An operator patina does not know for these operand types (42883).
+    #[error("operator does not exist: {0}")]
+    UndefinedOperator(String),
+    /// Operand or assignment types that do not fit (42804).
+    #[error("{0}")]
+    DatatypeMismatch(String),
+    /// A `$n` whose type cannot be determined (42P18).
+    #[error("could not determine data type of parameter ${0}")]
+    IndeterminateParameter(usize),
+    /// A type modifier or other parameter out of range (22023).
+    #[error("invalid {0}")]
+    InvalidParameter(String),
+    /// A value that does not parse as its type (22P02).
+    #[error("invalid input syntax for type {ty}: \"{value}\"")]
+    InvalidText {
+        /// The type name, as PostgreSQL prints it.
+        ty: String,
+        /// The rejected input.
+        value: String,
+    },
+    /// A date/time value that does not parse (22007).
+    #[error("invalid input syntax for type {ty}: \"{value}\"")]
+    InvalidDatetime {
+        /// The type name, as PostgreSQL prints it.
+        ty: String,
+        /// The rejected input.
+        value: String,
+    },
+    /// A value outside its type's range (22003).
+    #[error("{0} out of range")]
+    OutOfRange(String),
+    /// A string longer than its column allows (22001).
+    #[error("value too long for type {0}")]
+    StringTooLong(String),
+    /// Division or modulo by zero (22012).
+    #[error("division by zero")]
+    DivisionByZero,
+    /// An invalid regular expression (2201B).
+    #[error("invalid regular expression: {0}")]
+    InvalidRegex(String),
+}
+
+impl Error {
+    /// The SQLSTATE code PostgreSQL uses for this error.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            Error::Syntax(_) => "42601",
+            Error::Unsupported(_) => "0A000",
+            Error::UndefinedTable(_) | Error::MissingFromEntry(_) => "42P01",
+            Error::UndefinedColumn(_) => "42703",
+            Error::AmbiguousColumn(_) => "42702",
+            Error::UndefinedFunction(_) | Error::UndefinedOperator(_) => "42883",
+            Error::DatatypeMismatch(_) => "42804",
+            Error::IndeterminateParameter(_) => "42P18",
+            Error::InvalidParameter(_) => "22023",
+            Error::InvalidText { .. } => "22P02",
+            Error::InvalidDatetime { .. } => "22007",
+            Error::OutOfRange(_) => "22003",
+            Error::StringTooLong(_) => "22001",
+            Error::DivisionByZero => "22012",
+            Error::InvalidRegex(_) => "2201B",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstates_are_postgres_codes() {
+        assert_eq!(Error::Syntax("x".into()).sqlstate(), "42601");
+        assert_eq!(Error::Unsupported("LATERAL".into()).sqlstate(), "0A000");
+        assert_eq!(Error::DivisionByZero.sqlstate(), "22012");
+        assert_eq!(
+            Error::UndefinedTable("t".into()).to_string(),
+            "relation \"t\" does not exist"
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! Arithmetic that SQLite does differently: `pg_div(a, b)` and `pg_mod(a,
+//! b)` fail on a zero divisor (SQLite returns NULL) and on the one
+//! overflowing integer quotient; plus `pg_gen_random_uuid()` and
+//! `pg_sleep(seconds)`.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Result};
+
+use super::{deterministic, user_error, volatile};
+use crate::error::Error;
+
+pub(super) fn register(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function("pg_div", 2, deterministic(), |ctx| {
+        arith(ctx.get(0)?, ctx.get(1)?, false).map_err(user_error)
+    })?;
+    conn.create_scalar_function("pg_mod", 2, deterministic(), |ctx| {
+        arith(ctx.get(0)?, ctx.get(1)?, true).map_err(user_error)
+    })?;
+    conn.create_scalar_function("pg_gen_random_uuid", 0, volatile(), |_| {
+        Ok(uuid::Uuid::new_v4().hyphenated().to_string())
+    })?;
+    conn.create_scalar_function("pg_sleep", 1, volatile(), |ctx| {
+        let seconds: f64 = ctx.get::<Option<f64>>(0)?.unwrap_or(0.0);
+        if seconds > 0.0 && seconds.is_finite() {
+            std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
+        }
+        Ok(String::new())
+    })
+}
+
+fn as_float(value: &Value) -> Option<f64> {
+    match value {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Real(f) => Some(*f),
+        Value::Text(t) => t.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn arith(a: Value, b: Value, modulo: bool) -> std::result::Result<Value, Error> {
+    match (&a, &b) {
+        (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+        (Value::Integer(x), Value::Integer(y)) => {
+            if *y == 0 {
+                return Err(Error::DivisionByZero);
+            }
+            let result = if modulo {
+                x.checked_rem(*y).or(Some(0))
+            } else {
+                x.checked_div(*y)
+            };
+            result
+                .map(Value::Integer)
+                .ok_or_else(|| Error::OutOfRange("bigint".into()))
+        }
+        _ => {
+            let (Some(x), Some(y)) = (as_float(&a), as_float(&b)) else {
+                return Err(Error::DatatypeMismatch("arithmetic on non-numbers".into()));
+            };
+            if y == 0.0 {
+                return Err(Error::DivisionByZero);
+            }
+            Ok(Value::Real(if modulo { x % y } else { x / y }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn division_follows_postgres() {
+        // SELECT 7 / 2, -7 / 2, 7 % -2, 7.0::float8 / 2 → 3, -3, 1, 3.5
+        assert_eq!(
+            arith(Value::Integer(7), Value::Integer(2), false),
+            Ok(Value::Integer(3))
+        );
+        assert_eq!(
+            arith(Value::Integer(-7), Value::Integer(2), false),
+            Ok(Value::Integer(-3))
+        );
+        assert_eq!(
+            arith(Value::Integer(7), Value::Integer(-2), true),
+            Ok(Value::Integer(1))
+        );
+        assert_eq!(
+            arith(Value::Real(7.0), Value::Integer(2), false),
+            Ok(Value::Real(3.5))
+        );
+        assert_eq!(
+            arith(Value::Integer(1), Value::Integer(0), false),
+            Err(Error::DivisionByZero)
+        );
+        assert_eq!(
+            arith(Value::Real(1.0), Value::Real(0.0), true),
+            Err(Error::DivisionByZero)
+        );
+        assert_eq!(
+            arith(Value::Integer(i64::MIN), Value::Integer(-1), true),
+            Ok(Value::Integer(0))
+        );
+        assert!(arith(Value::Integer(i64::MIN), Value::Integer(-1), false).is_err());
+    }
+
+    #[test]
+    fn uuids_are_random_v4() {
+        let conn = Connection::open_in_memory().expect("open");
+        register(&conn).expect("register");
+        let (a, b): (String, String) = conn
+            .query_row(
+                "SELECT pg_gen_random_uuid(), pg_gen_random_uuid()",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("query");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert_eq!(a.as_bytes()[14], b'4');
+    }
+}

@@ -1,0 +1,67 @@
+//! The SQLite functions, aggregates and collation that the translated SQL
+//! calls. [`register`] installs them on a connection; every connection
+//! that opens a patina database file needs them, since `numeric` columns
+//! are declared with the `pg_numeric` collation.
+//!
+//! Run-time errors carry their SQLSTATE in the message SQLite reports
+//! (`[22012] division by zero`); [`sqlstate_of`] recovers it.
+
+mod array;
+mod cast;
+mod clock;
+mod datetime;
+mod json;
+mod math;
+mod numeric;
+mod pattern;
+mod strings;
+
+use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+
+pub use clock::{Clock, SessionClock};
+
+use crate::error::Error;
+
+/// Flags of a function whose result depends only on its arguments.
+pub(crate) fn deterministic() -> FunctionFlags {
+    FunctionFlags::SQLITE_UTF8
+        | FunctionFlags::SQLITE_DETERMINISTIC
+        | FunctionFlags::SQLITE_INNOCUOUS
+}
+
+/// Flags of a function that reads the clock or randomness.
+pub(crate) fn volatile() -> FunctionFlags {
+    FunctionFlags::SQLITE_UTF8
+}
+
+/// Wraps a patina error so SQLite reports it with its SQLSTATE.
+pub(crate) fn user_error(error: Error) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(format!("[{}] {error}", error.sqlstate()).into())
+}
+
+/// Registers every function, aggregate and collation on `conn`. `clock`
+/// answers `now()` (the transaction start) and `clock_timestamp()`.
+pub fn register(conn: &Connection, clock: std::sync::Arc<dyn Clock>) -> rusqlite::Result<()> {
+    array::register(conn)?;
+    cast::register(conn)?;
+    datetime::register(conn, clock)?;
+    json::register(conn)?;
+    math::register(conn)?;
+    numeric::register(conn)?;
+    pattern::register(conn)?;
+    strings::register(conn)?;
+    Ok(())
+}
+
+/// The SQLSTATE and message of an error raised by one of these functions,
+/// from the error a statement returned; `None` for other errors.
+pub fn sqlstate_of(error: &rusqlite::Error) -> Option<(&str, &str)> {
+    let message = match error {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => message.as_str(),
+        _ => return None,
+    };
+    let rest = message.strip_prefix('[')?;
+    let (code, text) = rest.split_once("] ")?;
+    (code.len() == 5 && code.bytes().all(|b| b.is_ascii_alphanumeric())).then_some((code, text))
+}

@@ -1,0 +1,68 @@
+//! What translation needs to know about the database: the columns of each
+//! table and their PostgreSQL types. The caller implements [`Catalog`];
+//! [`Overlay`] adds the tables created earlier in the same query string.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use crate::types::PgType;
+
+/// Looks up tables by their (case-folded) name.
+pub trait Catalog {
+    /// The columns of `table` in order, with their PostgreSQL types;
+    /// `None` when there is no such table.
+    fn columns(&self, table: &str) -> Option<Vec<(String, PgType)>>;
+}
+
+impl<S: BuildHasher> Catalog for HashMap<String, Vec<(String, PgType)>, S> {
+    fn columns(&self, table: &str) -> Option<Vec<(String, PgType)>> {
+        self.get(table).cloned()
+    }
+}
+
+/// A catalog plus the tables a multi-statement string created or dropped
+/// before the statement being translated.
+pub(crate) struct Overlay<'a> {
+    base: &'a dyn Catalog,
+    changes: HashMap<String, Option<Vec<(String, PgType)>>>,
+}
+
+impl<'a> Overlay<'a> {
+    pub(crate) fn new(base: &'a dyn Catalog) -> Overlay<'a> {
+        Overlay {
+            base,
+            changes: HashMap::new(),
+        }
+    }
+
+    /// Records a table created (`Some`) or dropped (`None`).
+    pub(crate) fn set(&mut self, table: String, columns: Option<Vec<(String, PgType)>>) {
+        self.changes.insert(table, columns);
+    }
+}
+
+impl Catalog for Overlay<'_> {
+    fn columns(&self, table: &str) -> Option<Vec<(String, PgType)>> {
+        match self.changes.get(table) {
+            Some(change) => change.clone(),
+            None => self.base.columns(table),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_shadows_the_base() {
+        let mut base = HashMap::new();
+        base.insert("a".to_string(), vec![("x".to_string(), PgType::INT4)]);
+        let mut overlay = Overlay::new(&base);
+        overlay.set("b".into(), Some(vec![("y".into(), PgType::TEXT)]));
+        overlay.set("a".into(), None);
+        assert_eq!(overlay.columns("a"), None);
+        assert_eq!(overlay.columns("b"), Some(vec![("y".into(), PgType::TEXT)]));
+        assert_eq!(overlay.columns("c"), None);
+    }
+}

@@ -1,0 +1,235 @@
+//! Coercion: turning an expression into a value of another type, as
+//! PostgreSQL's implicit, assignment and explicit casts do. Constants fold
+//! at translation time (a bad literal fails here, as in PostgreSQL);
+//! parameters take the target type; anything else gets a `pg_cast` or
+//! `pg_assign` call where the stored form changes.
+
+use rusqlite::types::Value as SqlValue;
+use sqlparser::ast::{Expr, UnaryOperator, Value};
+
+use super::context::{Translator, Ty, call, number, string, take, type_name};
+use crate::error::Error;
+use crate::types::{PgType, Scalar};
+use crate::values::cast::{Context, cast};
+
+/// The rank of a number type in PostgreSQL's implicit promotions.
+pub(crate) fn number_rank(ty: PgType) -> Option<u8> {
+    if ty.is_array() {
+        return None;
+    }
+    match ty.scalar() {
+        Scalar::Int2 => Some(1),
+        Scalar::Int4 => Some(2),
+        Scalar::Int8 => Some(3),
+        Scalar::Numeric(_) => Some(4),
+        Scalar::Float4 => Some(5),
+        Scalar::Float8 => Some(6),
+        _ => None,
+    }
+}
+
+fn datetime_rank(ty: PgType) -> Option<u8> {
+    match (ty.is_array(), ty.scalar()) {
+        (false, Scalar::Date) => Some(1),
+        (false, Scalar::Timestamp) => Some(2),
+        (false, Scalar::Timestamptz) => Some(3),
+        _ => None,
+    }
+}
+
+/// Which casts a conversion may use, as in PostgreSQL: an operand takes
+/// implicit casts only, a value stored into a column assignment casts too,
+/// and a cast written in SQL anything the run-time conversion accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CastKind {
+    Implicit,
+    Assignment,
+    Explicit,
+}
+
+/// Whether PostgreSQL converts `from` to `to` with a cast of this kind.
+pub(crate) fn allowed(from: PgType, to: PgType, kind: CastKind) -> bool {
+    if kind == CastKind::Explicit || from.without_modifier() == to.without_modifier() {
+        return true;
+    }
+    if from.is_array() || to.is_array() {
+        return match (from.element(), to.element()) {
+            (Some(f), Some(t)) => allowed(f, t, kind),
+            _ => false,
+        };
+    }
+    let assignment = kind == CastKind::Assignment;
+    if let (Some(f), Some(t)) = (number_rank(from), number_rank(to)) {
+        return f < t || assignment;
+    }
+    if let (Some(f), Some(t)) = (datetime_rank(from), datetime_rank(to)) {
+        return f < t || assignment;
+    }
+    if to.is_string() {
+        return from.is_string() || assignment;
+    }
+    assignment
+        && matches!(
+            (from.scalar(), to.scalar()),
+            (Scalar::Json, Scalar::Jsonb)
+                | (Scalar::Jsonb, Scalar::Json)
+                | (Scalar::Timestamp | Scalar::Timestamptz, Scalar::Time)
+        )
+}
+
+/// Whether a value stored as `from` must be rewritten to be stored as `to`.
+fn needs_conversion(from: PgType, to: PgType) -> bool {
+    if from == to || (to.typmod() == -1 && from.without_modifier() == to) {
+        return false;
+    }
+    if from.is_integer() && to.is_integer() {
+        return number_rank(from) > number_rank(to);
+    }
+    if from.is_integer() && matches!(to.scalar(), Scalar::Float8) && !to.is_array() {
+        return false;
+    }
+    if from.is_string() && to.is_string() {
+        let from_bpchar = matches!(from.scalar(), Scalar::Bpchar(_));
+        return to.typmod() != -1 || (from_bpchar && !matches!(to.scalar(), Scalar::Bpchar(_)));
+    }
+    true
+}
+
+/// The constant a literal expression denotes, with its type (`None` for an
+/// untyped string), or `None` when the expression is not a literal.
+pub(crate) fn literal(expr: &Expr) -> Option<(SqlValue, Option<PgType>)> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => Some((SqlValue::Text(s.clone()), None)),
+            Value::Number(n, _) => match n.parse::<i64>() {
+                Ok(i) => Some((SqlValue::Integer(i), Some(PgType::INT8))),
+                Err(_) => Some((SqlValue::Text(n.clone()), Some(PgType::NUMERIC))),
+            },
+            Value::Boolean(b) => Some((SqlValue::Integer(i64::from(*b)), Some(PgType::BOOL))),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match literal(expr)? {
+            (SqlValue::Integer(i), ty) => Some((SqlValue::Integer(i.checked_neg()?), ty)),
+            (SqlValue::Text(t), Some(ty)) => Some((SqlValue::Text(format!("-{t}")), Some(ty))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The SQL literal for a stored value.
+pub(crate) fn value_expr(value: SqlValue) -> Expr {
+    match value {
+        SqlValue::Null => Expr::value(Value::Null),
+        SqlValue::Integer(i) => number(i),
+        SqlValue::Real(f) if f.is_finite() => number(format!("{f:?}")),
+        SqlValue::Real(f) if f.is_nan() => Expr::value(Value::Null),
+        SqlValue::Real(f) => number(if f > 0.0 { "9e999" } else { "-9e999" }),
+        SqlValue::Text(t) => string(t),
+        SqlValue::Blob(b) => Expr::value(Value::HexStringLiteral(
+            b.iter().map(|byte| format!("{byte:02X}")).collect(),
+        )),
+    }
+}
+
+/// The parameter number of a rewritten placeholder `?n`.
+pub(crate) fn placeholder(expr: &Expr) -> Option<usize> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Placeholder(p) => p.strip_prefix('?')?.parse().ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl Translator<'_> {
+    /// Converts `expr`, of type `ty`, to `target` with a cast of `kind`.
+    pub(crate) fn coerce(
+        &mut self,
+        expr: &mut Expr,
+        ty: Ty,
+        target: PgType,
+        kind: CastKind,
+    ) -> Result<(), Error> {
+        let context = if kind == CastKind::Assignment {
+            Context::Assignment
+        } else {
+            Context::Explicit
+        };
+        if let Ty::Known(from) = ty
+            && !allowed(from, target, kind)
+        {
+            return Err(match kind {
+                CastKind::Assignment => Error::DatatypeMismatch(format!(
+                    "value of type {from} cannot be stored as type {target}"
+                )),
+                _ => Error::UndefinedOperator(format!("no implicit cast from {from} to {target}")),
+            });
+        }
+        if let (Some(number), Ty::Unknown) = (placeholder(expr), ty) {
+            self.params.set(number, target);
+        }
+        if let Some((value, literal_type)) = literal(expr) {
+            let from = ty.known().or(literal_type);
+            *expr = value_expr(cast(value, from, target, context)?);
+            return Ok(());
+        }
+        let from = match ty {
+            Ty::Unknown if placeholder(expr).is_some() => {
+                if target.is_string() && target.typmod() == -1 {
+                    return Ok(());
+                }
+                None
+            }
+            Ty::Unknown => return Ok(()),
+            Ty::Known(from) if !needs_conversion(from, target) => return Ok(()),
+            Ty::Known(from) => Some(from),
+        };
+        let function = if context == Context::Assignment {
+            "pg_assign"
+        } else {
+            "pg_cast"
+        };
+        let from_arg = from.map_or(Expr::value(Value::Null), type_name);
+        *expr = call(function, vec![take(expr), from_arg, type_name(target)]);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implicit_casts_follow_postgres() {
+        let e = CastKind::Implicit;
+        let a = CastKind::Assignment;
+        assert!(allowed(PgType::INT4, PgType::INT8, e));
+        assert!(!allowed(PgType::INT8, PgType::INT4, e));
+        assert!(allowed(PgType::INT8, PgType::INT4, a));
+        assert!(allowed(PgType::INT4, PgType::NUMERIC, e));
+        assert!(allowed(PgType::NUMERIC, PgType::FLOAT8, e));
+        assert!(allowed(PgType::DATE, PgType::TIMESTAMPTZ, e));
+        assert!(!allowed(PgType::TEXT, PgType::JSONB, a));
+        assert!(!allowed(PgType::INT4, PgType::TEXT, e));
+        assert!(allowed(PgType::INT4, PgType::TEXT, a));
+        assert!(!allowed(PgType::BOOL, PgType::INT4, a));
+        assert!(allowed(PgType::INT4.array_of(), PgType::INT8.array_of(), e));
+    }
+
+    #[test]
+    fn conversion_only_where_the_stored_form_changes() {
+        assert!(!needs_conversion(PgType::INT4, PgType::INT8));
+        assert!(needs_conversion(PgType::INT8, PgType::INT4));
+        assert!(!needs_conversion(PgType::VARCHAR, PgType::TEXT));
+        assert!(needs_conversion(
+            PgType::TEXT,
+            PgType::from_name("varchar(3)").expect("type")
+        ));
+        assert!(needs_conversion(PgType::INT4, PgType::NUMERIC));
+    }
+}

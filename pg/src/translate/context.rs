@@ -1,0 +1,113 @@
+//! The state of one statement's translation — catalog, parameters, scopes
+//! — and small builders for the SQLite expressions the rewrites emit.
+
+use sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    Value,
+};
+
+use super::catalog::Catalog;
+use super::params::Params;
+use super::scope::Scopes;
+use crate::error::Error;
+use crate::types::PgType;
+
+/// The type of a translated expression: known, or not yet known (an
+/// untyped string literal, `NULL` or a parameter, which take their type
+/// from their context as in PostgreSQL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ty {
+    Known(PgType),
+    Unknown,
+}
+
+impl Ty {
+    /// The type, with an unknown resolved to `text` as PostgreSQL does.
+    pub(crate) fn or_text(self) -> PgType {
+        match self {
+            Ty::Known(t) => t,
+            Ty::Unknown => PgType::TEXT,
+        }
+    }
+
+    /// The known type, if any.
+    pub(crate) fn known(self) -> Option<PgType> {
+        match self {
+            Ty::Known(t) => Some(t),
+            Ty::Unknown => None,
+        }
+    }
+}
+
+/// One statement's translation in progress.
+pub(crate) struct Translator<'a> {
+    pub(crate) catalog: &'a dyn Catalog,
+    pub(crate) params: Params,
+    pub(crate) scopes: Scopes,
+    /// The `WITH` queries in scope, innermost last.
+    pub(crate) ctes: Vec<(String, Vec<(String, PgType)>)>,
+}
+
+impl<'a> Translator<'a> {
+    pub(crate) fn new(catalog: &'a dyn Catalog) -> Translator<'a> {
+        Translator {
+            catalog,
+            params: Params::default(),
+            scopes: Scopes::default(),
+            ctes: Vec::new(),
+        }
+    }
+
+    /// The columns of a table, or 42P01.
+    pub(crate) fn table_columns(&self, table: &str) -> Result<Vec<(String, PgType)>, Error> {
+        self.catalog
+            .columns(table)
+            .ok_or_else(|| Error::UndefinedTable(table.into()))
+    }
+}
+
+/// A call of a SQLite function.
+pub(crate) fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: super::names::object_name(Ident::new(name)),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: vec![],
+        }),
+        within_group: vec![],
+        filter: None,
+        null_treatment: None,
+        over: None,
+    })
+}
+
+/// A string literal.
+pub(crate) fn string(text: impl Into<String>) -> Expr {
+    Expr::value(Value::SingleQuotedString(text.into()))
+}
+
+/// A number literal.
+pub(crate) fn number(value: impl std::fmt::Display) -> Expr {
+    Expr::value(Value::Number(value.to_string(), false))
+}
+
+/// The type-name argument the run-time functions take.
+pub(crate) fn type_name(ty: PgType) -> Expr {
+    string(ty.to_string())
+}
+
+/// Moves an expression out, leaving `NULL` behind.
+pub(crate) fn take(expr: &mut Expr) -> Expr {
+    std::mem::replace(expr, Expr::value(Value::Null))
+}
+
+/// Parenthesises an expression.
+pub(crate) fn nested(expr: Expr) -> Expr {
+    Expr::Nested(Box::new(expr))
+}

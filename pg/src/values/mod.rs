@@ -1,0 +1,12 @@
+//! Stored values: the text formats patina keeps in SQLite for each
+//! PostgreSQL type, their parsing, printing and conversion. Shared by the
+//! run-time functions and by the wire layer, which prints results with
+//! [`text::to_pg_text`].
+
+pub mod array;
+pub mod cast;
+pub mod datetime;
+pub mod interval;
+pub mod json;
+pub mod numeric;
+pub mod text;
