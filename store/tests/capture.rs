@@ -201,8 +201,12 @@ fn existing_rows_are_clocked_when_a_table_becomes_replicated() {
 
 #[test]
 fn changes_are_detected_byte_for_byte_whatever_the_collation() {
-    let s = TempStore::with_schema("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT COLLATE NOCASE)");
+    let s =
+        TempStore::with_schema("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT COLLATE NOCASE)");
     s.exec("INSERT INTO t VALUES (1, 'abc')");
     s.exec("UPDATE t SET v = 'ABC'");
-    assert_eq!(cells(&s.local_changes(2)), vec![(vec![int(1)], Some("v"), text("ABC"), 2, 1)]);
+    assert_eq!(
+        cells(&s.local_changes(2)),
+        vec![(vec![int(1)], Some("v"), text("ABC"), 2, 1)]
+    );
 }
