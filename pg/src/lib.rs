@@ -28,9 +28,12 @@
 //!   the translation emits; register them on every connection that opens a
 //!   patina database.
 //! - [`error`]: the error enum and its SQLSTATE codes.
+//! - [`server`]: the pgwire server: connections, sessions, transactions,
+//!   the simple and extended protocols, on the store.
 
 pub mod error;
 pub mod functions;
+pub mod server;
 pub mod translate;
 pub mod types;
 pub mod values;

@@ -97,8 +97,14 @@ impl Store {
     /// Opens another connection to the same file that can only read. Reads
     /// on it never wait for the writer (WAL).
     pub fn open_reader(&self) -> Result<Connection, OpenError> {
+        Store::open_reader_at(&self.path)
+    }
+
+    /// [`Store::open_reader`] for the database at `path`, for readers that
+    /// must not wait for the writer's owner to open.
+    pub fn open_reader_at(path: &Path) -> Result<Connection, OpenError> {
         let conn = Connection::open_with_flags(
-            &self.path,
+            path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(5))?;

@@ -1,0 +1,336 @@
+//! One client connection: the startup handshake, then the message loop of
+//! the simple and extended query protocols. The loop is ours (pgwire gives
+//! framing and message types), so the server can later push messages to an
+//! idle connection.
+
+use std::io;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use pgwire::api::{ClientInfo, PgWireConnectionState};
+use pgwire::messages::data::{NoData, ParameterDescription};
+use pgwire::messages::extendedquery::{
+    Bind, BindComplete, Close, CloseComplete, Describe, Execute, Parse, ParseComplete,
+    PortalSuspended,
+};
+use pgwire::messages::response::{CommandComplete, EmptyQueryResponse};
+use pgwire::messages::startup::{Authentication, BackendKeyData, ParameterStatus, SecretKey};
+use pgwire::messages::{PgWireBackendMessage as Out, PgWireFrontendMessage as In};
+use pgwire::tokio::server::{MaybeTls, PgWireMessageServerCodec, negotiate_tls};
+use tokio::net::TcpStream;
+use tokio_util::codec::Framed;
+
+use super::database::Database;
+use super::encode;
+use super::errors::PgError;
+use super::messages;
+use super::session::{Plan, Portal, Prepared, Session, Txn};
+use super::statement;
+use crate::types::PgType;
+
+type Wire = Framed<MaybeTls, PgWireMessageServerCodec<()>>;
+
+/// How long a client may take to say who it is.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Serves one client until it leaves; any transaction it left open is
+/// rolled back.
+pub(crate) async fn serve(socket: TcpStream, db: Database) -> io::Result<()> {
+    let Some(mut wire) = negotiate_tls::<()>(socket, None).await? else {
+        return Ok(());
+    };
+    let startup = match tokio::time::timeout(STARTUP_TIMEOUT, wire.next()).await {
+        Ok(Some(Ok(In::Startup(startup)))) => startup,
+        _ => return Ok(()),
+    };
+    let user = startup
+        .parameters
+        .get("user")
+        .cloned()
+        .unwrap_or_else(|| "postgres".to_owned());
+    let mut session = match Session::new(db, &user, &startup.parameters) {
+        Ok(session) => session,
+        Err(error) => {
+            wire.send(messages::error(&error)).await?;
+            return Ok(());
+        }
+    };
+    wire.feed(Out::Authentication(Authentication::Ok)).await?;
+    for (name, value) in session.reported_settings() {
+        wire.feed(Out::ParameterStatus(ParameterStatus::new(name, value))).await?;
+    }
+    wire.feed(Out::BackendKeyData(BackendKeyData::new(session.pid, SecretKey::I32(session.secret))))
+        .await?;
+    wire.send(messages::ready(session.txn)).await?;
+    wire.set_state(PgWireConnectionState::ReadyForQuery);
+
+    let result = run(&mut wire, &mut session).await;
+    session.close().await;
+    result
+}
+
+async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
+    // After an error in an extended-protocol batch, everything up to the
+    // next Sync is skipped.
+    let mut skipping = false;
+    while let Some(message) = wire.next().await {
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => {
+                let error = PgError::protocol(error.to_string());
+                wire.send(messages::error(&error)).await?;
+                return Ok(());
+            }
+        };
+        if skipping && !matches!(message, In::Sync(_)) {
+            continue;
+        }
+        let step = match message {
+            In::Query(query) => {
+                simple(wire, session, &query.query).await?;
+                continue;
+            }
+            In::Sync(_) => {
+                skipping = false;
+                wire.send(messages::ready(session.txn)).await?;
+                continue;
+            }
+            In::Flush(_) => {
+                wire.flush().await?;
+                continue;
+            }
+            In::Terminate(_) => return Ok(()),
+            In::Parse(parse) => on_parse(wire, session, parse).await,
+            In::Bind(bind) => on_bind(wire, session, bind).await,
+            In::Describe(describe) => on_describe(wire, session, describe).await,
+            In::Execute(execute) => on_execute(wire, session, execute).await,
+            In::Close(close) => on_close(wire, session, close).await,
+            other => Ok(Err(PgError::protocol(format!("unexpected message {other:?}")))),
+        };
+        match step {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                wire.feed(messages::error(&error)).await?;
+                skipping = true;
+            }
+            Err(io) => return Err(io),
+        }
+    }
+    Ok(())
+}
+
+/// A protocol step: an I/O failure ends the connection, a `PgError` is
+/// reported to the client.
+type Step = io::Result<Result<(), PgError>>;
+
+async fn report_changed_settings(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
+    for (name, value) in std::mem::take(&mut session.changed) {
+        wire.feed(Out::ParameterStatus(ParameterStatus::new(name, value))).await?;
+    }
+    Ok(())
+}
+
+/// Plans and runs one statement of a simple query, sending its results.
+async fn simple_statement(wire: &mut Wire, session: &mut Session, text: &str) -> Step {
+    let plan = match session.plan(text) {
+        Ok(plan) => plan,
+        Err(error) if session.txn == Txn::Failed => {
+            let _ = error;
+            return Ok(Err(PgError::in_failed_transaction()));
+        }
+        Err(error) => {
+            session.fail();
+            return Ok(Err(error));
+        }
+    };
+    let outcome = match session.run(&plan, &[]).await {
+        Ok(outcome) => outcome,
+        Err(error) => return Ok(Err(error)),
+    };
+    if matches!(plan, Plan::Empty) {
+        wire.feed(Out::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+        return Ok(Ok(()));
+    }
+    let columns = plan.columns();
+    if !columns.is_empty() {
+        wire.feed(messages::row_description(&columns, &[])).await?;
+        for row in &outcome.rows {
+            match messages::data_row(row, &columns, &[]) {
+                Ok(message) => wire.feed(message).await?,
+                Err(error) => return Ok(Err(error)),
+            }
+        }
+    }
+    wire.feed(Out::CommandComplete(CommandComplete::new(outcome.tag))).await?;
+    report_changed_settings(wire, session).await?;
+    Ok(Ok(()))
+}
+
+/// The simple query protocol: a string of statements runs as one implicit
+/// transaction (unless it manages transactions itself) and stops at the
+/// first error, rolling all of it back.
+async fn simple(wire: &mut Wire, session: &mut Session, query: &str) -> io::Result<()> {
+    match statement::split(query) {
+        Err(error) => {
+            session.fail();
+            wire.feed(messages::error(&error)).await?;
+        }
+        Ok(texts) if texts.is_empty() => {
+            wire.feed(Out::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+        }
+        Ok(texts) => {
+            let manages_transactions = texts
+                .iter()
+                .any(|t| statement::command(t).is_some_and(|c| c.is_transaction_control()));
+            if texts.len() > 1 && session.txn == Txn::Idle && !manages_transactions {
+                session.begin_implicit();
+            }
+            let mut ok = true;
+            for text in &texts {
+                if let Err(error) = simple_statement(wire, session, text).await? {
+                    wire.feed(messages::error(&error)).await?;
+                    ok = false;
+                    break;
+                }
+            }
+            if let Err(error) = session.end_implicit(ok).await {
+                wire.feed(messages::error(&error)).await?;
+            }
+        }
+    }
+    wire.send(messages::ready(session.txn)).await
+}
+
+async fn on_parse(wire: &mut Wire, session: &mut Session, parse: Parse) -> Step {
+    let texts = match statement::split(&parse.query) {
+        Ok(texts) => texts,
+        Err(error) => return Ok(Err(error)),
+    };
+    if texts.len() > 1 {
+        return Ok(Err(PgError::new(
+            "42601",
+            "cannot insert multiple commands into a prepared statement",
+        )));
+    }
+    let plan = match texts.first() {
+        None => Plan::Empty,
+        Some(text) => match session.plan(text) {
+            Ok(plan) => plan,
+            Err(_) if session.txn == Txn::Failed => return Ok(Err(PgError::in_failed_transaction())),
+            Err(error) => return Ok(Err(error)),
+        },
+    };
+    let mut params = plan.params();
+    for (i, oid) in parse.type_oids.iter().enumerate() {
+        let given = (*oid != 0).then(|| PgType::from_oid(*oid)).flatten();
+        match (params.get_mut(i), given) {
+            (Some(slot), Some(ty)) => *slot = ty,
+            (None, ty) => params.push(ty.unwrap_or(PgType::TEXT)),
+            (Some(_), None) => {}
+        }
+    }
+    session.statements.insert(parse.name.unwrap_or_default(), Prepared { plan, params });
+    wire.feed(Out::ParseComplete(ParseComplete::new())).await?;
+    Ok(Ok(()))
+}
+
+async fn on_bind(wire: &mut Wire, session: &mut Session, bind: Bind) -> Step {
+    let name = bind.statement_name.unwrap_or_default();
+    let Some(prepared) = session.statements.get(&name) else {
+        return Ok(Err(PgError::new("26000", format!("prepared statement \"{name}\" does not exist"))));
+    };
+    if bind.parameters.len() != prepared.params.len() {
+        return Ok(Err(PgError::protocol(format!(
+            "bind message supplies {} parameters, but prepared statement \"{name}\" requires {}",
+            bind.parameters.len(),
+            prepared.params.len()
+        ))));
+    }
+    let mut params = Vec::with_capacity(bind.parameters.len());
+    for (i, (bytes, ty)) in bind.parameters.iter().zip(&prepared.params).enumerate() {
+        let format = encode::format_of(&bind.parameter_format_codes, i);
+        match encode::parameter(bytes.as_deref(), *ty, format) {
+            Ok(value) => params.push(value),
+            Err(error) => return Ok(Err(error)),
+        }
+    }
+    let portal = Portal {
+        plan: prepared.plan.clone(),
+        params,
+        formats: bind.result_column_format_codes,
+        pending: None,
+    };
+    session.portals.insert(bind.portal_name.unwrap_or_default(), portal);
+    wire.feed(Out::BindComplete(BindComplete::new())).await?;
+    Ok(Ok(()))
+}
+
+async fn on_describe(wire: &mut Wire, session: &mut Session, describe: Describe) -> Step {
+    let name = describe.name.unwrap_or_default();
+    let (columns, formats) = if describe.target_type == b'S' {
+        let Some(prepared) = session.statements.get(&name) else {
+            return Ok(Err(PgError::new("26000", format!("prepared statement \"{name}\" does not exist"))));
+        };
+        let oids = prepared.params.iter().map(|t| t.oid()).collect();
+        wire.feed(Out::ParameterDescription(ParameterDescription::new(oids))).await?;
+        (prepared.plan.columns(), Vec::new())
+    } else {
+        let Some(portal) = session.portals.get(&name) else {
+            return Ok(Err(PgError::new("34000", format!("portal \"{name}\" does not exist"))));
+        };
+        (portal.plan.columns(), portal.formats.clone())
+    };
+    if columns.is_empty() {
+        wire.feed(Out::NoData(NoData::new())).await?;
+    } else {
+        wire.feed(messages::row_description(&columns, &formats)).await?;
+    }
+    Ok(Ok(()))
+}
+
+async fn on_execute(wire: &mut Wire, session: &mut Session, execute: Execute) -> Step {
+    let name = execute.name.unwrap_or_default();
+    let Some(mut portal) = session.portals.remove(&name) else {
+        return Ok(Err(PgError::new("34000", format!("portal \"{name}\" does not exist"))));
+    };
+    if matches!(portal.plan, Plan::Empty) {
+        wire.feed(Out::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+        return Ok(Ok(()));
+    }
+    let (outcome, sent) = match portal.pending.take() {
+        Some(pending) => pending,
+        None => match session.run(&portal.plan, &portal.params).await {
+            Ok(outcome) => (outcome, 0),
+            Err(error) => return Ok(Err(error)),
+        },
+    };
+    let columns = portal.plan.columns();
+    let limit = usize::try_from(execute.max_rows).ok().filter(|n| *n > 0);
+    let end = limit.map_or(outcome.rows.len(), |n| (sent + n).min(outcome.rows.len()));
+    for row in &outcome.rows[sent..end] {
+        match messages::data_row(row, &columns, &portal.formats) {
+            Ok(message) => wire.feed(message).await?,
+            Err(error) => return Ok(Err(error)),
+        }
+    }
+    if end < outcome.rows.len() {
+        wire.feed(Out::PortalSuspended(PortalSuspended::new())).await?;
+        portal.pending = Some((outcome, end));
+    } else {
+        wire.feed(Out::CommandComplete(CommandComplete::new(outcome.tag.clone()))).await?;
+        report_changed_settings(wire, session).await?;
+    }
+    session.portals.insert(name, portal);
+    Ok(Ok(()))
+}
+
+async fn on_close(wire: &mut Wire, session: &mut Session, close: Close) -> Step {
+    let name = close.name.unwrap_or_default();
+    if close.target_type == b'S' {
+        session.statements.remove(&name);
+    } else {
+        session.portals.remove(&name);
+    }
+    wire.feed(Out::CloseComplete(CloseComplete::new())).await?;
+    Ok(Ok(()))
+}

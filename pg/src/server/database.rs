@@ -1,0 +1,128 @@
+//! The node's database as the sessions share it: one writer (the store's
+//! connection, behind an async mutex a session holds for a whole write
+//! transaction), read-only connections for every session, and the cached
+//! PostgreSQL types of the tables.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, RwLock};
+
+use patina_store::{OpenError, Store};
+use rusqlite::Connection;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::catalog::{self, Tables};
+use crate::functions::{self, SessionClock};
+
+/// The writer: the store, and the clock its `now()` reads (set by the
+/// session that holds it).
+#[derive(Debug)]
+pub(crate) struct Writer {
+    pub store: Store,
+    pub clock: Arc<SessionClock>,
+}
+
+/// A session's hold on the writer. Dropping it (a session that ends, or a
+/// task that dies) rolls back whatever transaction it left open, so the
+/// next holder starts clean.
+#[derive(Debug)]
+pub(crate) struct WriterLease(OwnedMutexGuard<Writer>);
+
+impl WriterLease {
+    pub fn conn(&self) -> &Connection {
+        self.0.store.conn()
+    }
+
+    pub fn store(&mut self) -> &mut Store {
+        &mut self.0.store
+    }
+
+    pub fn clock(&self) -> &SessionClock {
+        &self.0.clock
+    }
+}
+
+impl Drop for WriterLease {
+    fn drop(&mut self) {
+        let conn = self.0.store.conn();
+        if !conn.is_autocommit() {
+            if let Err(error) = conn.execute_batch("ROLLBACK") {
+                tracing::error!(%error, "rolling back an abandoned transaction failed");
+            }
+        }
+    }
+}
+
+/// Opening the database for the pg front door failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("preparing the database for the pg front door: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+#[derive(Debug, Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    writer: Arc<Mutex<Writer>>,
+    path: PathBuf,
+    tables: RwLock<Arc<Tables>>,
+    next_pid: AtomicI32,
+}
+
+impl Database {
+    /// Takes the node's store: registers PostgreSQL's functions on its
+    /// connection and loads the column types.
+    pub fn new(store: Store) -> Result<Database, DatabaseError> {
+        let clock = Arc::new(SessionClock::new(SessionClock::system_now()));
+        functions::register(store.conn(), clock.clone())?;
+        store.conn().execute_batch(catalog::CREATE)?;
+        let tables = Tables::load(store.conn())?;
+        Ok(Database {
+            inner: Arc::new(Inner {
+                path: store.path().to_path_buf(),
+                writer: Arc::new(Mutex::new(Writer { store, clock })),
+                tables: RwLock::new(Arc::new(tables)),
+                next_pid: AtomicI32::new(1),
+            }),
+        })
+    }
+
+    /// Waits for the writer.
+    pub(crate) async fn writer(&self) -> WriterLease {
+        WriterLease(self.inner.writer.clone().lock_owned().await)
+    }
+
+    /// A read-only connection whose `now()` is `clock`'s.
+    pub(crate) fn open_reader(&self, clock: Arc<SessionClock>) -> Result<Connection, DatabaseError> {
+        let conn = Store::open_reader_at(&self.inner.path)?;
+        functions::register(&conn, clock)?;
+        Ok(conn)
+    }
+
+    pub(crate) fn tables(&self) -> Arc<Tables> {
+        match self.inner.tables.read() {
+            Ok(tables) => tables.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the column types after committed DDL.
+    pub(crate) fn reload_tables(&self, conn: &Connection) -> rusqlite::Result<()> {
+        let tables = Arc::new(Tables::load(conn)?);
+        match self.inner.tables.write() {
+            Ok(mut slot) => *slot = tables,
+            Err(poisoned) => *poisoned.into_inner() = tables,
+        }
+        Ok(())
+    }
+
+    pub(crate) fn next_pid(&self) -> i32 {
+        self.inner.next_pid.fetch_add(1, Ordering::Relaxed)
+    }
+}

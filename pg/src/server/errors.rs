@@ -1,0 +1,164 @@
+//! Every error a client sees, as PostgreSQL reports it: a SQLSTATE and a
+//! message, mapped here in one place from translation, SQLite and store
+//! errors.
+
+use std::fmt;
+
+use patina_store::SchemaError;
+use rusqlite::ffi;
+
+use crate::functions::sqlstate_of;
+
+/// An error to send as an ErrorResponse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PgError {
+    pub code: String,
+    pub message: String,
+}
+
+impl PgError {
+    pub fn new(code: &str, message: impl Into<String>) -> PgError {
+        PgError {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn in_failed_transaction() -> PgError {
+        PgError::new(
+            "25P02",
+            "current transaction is aborted, commands ignored until end of transaction block",
+        )
+    }
+
+    pub fn protocol(message: impl Into<String>) -> PgError {
+        PgError::new("08P01", message)
+    }
+}
+
+impl fmt::Display for PgError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl From<crate::Error> for PgError {
+    fn from(error: crate::Error) -> PgError {
+        PgError::new(error.sqlstate(), error.to_string())
+    }
+}
+
+impl From<SchemaError> for PgError {
+    fn from(error: SchemaError) -> PgError {
+        match &error {
+            SchemaError::Sqlite(message) => from_sqlite_message(None, message),
+            SchemaError::NoSuchTable { table } => {
+                PgError::new("42P01", format!("relation \"{table}\" does not exist"))
+            }
+            _ => PgError::new("0A000", error.to_string()),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for PgError {
+    fn from(error: rusqlite::Error) -> PgError {
+        if let Some((code, message)) = sqlstate_of(&error) {
+            return PgError::new(code, message);
+        }
+        match &error {
+            rusqlite::Error::SqliteFailure(failure, message) => from_sqlite_message(
+                Some(failure.extended_code),
+                message.as_deref().unwrap_or(""),
+            ),
+            other => PgError::new("XX000", other.to_string()),
+        }
+    }
+}
+
+/// `table.column` from SQLite's `… constraint failed: table.column`.
+fn constraint_target(message: &str) -> (&str, &str) {
+    let target = message.rsplit(": ").next().unwrap_or("");
+    let first = target.split(", ").next().unwrap_or(target);
+    first.split_once('.').unwrap_or(("", first))
+}
+
+fn from_sqlite_message(extended_code: Option<i32>, message: &str) -> PgError {
+    match extended_code {
+        Some(ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE) => {
+            let (table, _) = constraint_target(message);
+            return PgError::new(
+                "23505",
+                format!("duplicate key value violates unique constraint \"{table}_pkey\""),
+            );
+        }
+        Some(ffi::SQLITE_CONSTRAINT_NOTNULL) => {
+            let (table, column) = constraint_target(message);
+            return PgError::new(
+                "23502",
+                format!(
+                    "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
+                ),
+            );
+        }
+        Some(ffi::SQLITE_CONSTRAINT_CHECK) => {
+            let name = message.rsplit(": ").next().unwrap_or("");
+            return PgError::new("23514", format!("new row violates check constraint \"{name}\""));
+        }
+        Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
+            return PgError::new("23503", "insert or update violates foreign key constraint");
+        }
+        Some(ffi::SQLITE_INTERRUPT) => {
+            return PgError::new("57014", "canceling statement due to user request");
+        }
+        Some(code) if code & 0xff == ffi::SQLITE_BUSY => {
+            return PgError::new("55P03", format!("could not obtain lock: {message}"));
+        }
+        Some(code) if code & 0xff == ffi::SQLITE_READONLY => {
+            return PgError::new("25006", "cannot execute this statement in a read-only transaction");
+        }
+        _ => {}
+    }
+    if let Some(table) = message.strip_prefix("no such table: ") {
+        return PgError::new("42P01", format!("relation \"{table}\" does not exist"));
+    }
+    if let Some(column) = message.strip_prefix("no such column: ") {
+        return PgError::new("42703", format!("column \"{column}\" does not exist"));
+    }
+    if message.contains("already exists") {
+        return PgError::new("42P07", message.replace("table ", "relation "));
+    }
+    if message.contains("syntax error") {
+        return PgError::new("42601", message);
+    }
+    PgError::new("XX000", message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_messages_read_like_postgres() {
+        let dup = from_sqlite_message(
+            Some(ffi::SQLITE_CONSTRAINT_PRIMARYKEY),
+            "UNIQUE constraint failed: items.id",
+        );
+        assert_eq!(
+            dup,
+            PgError::new("23505", "duplicate key value violates unique constraint \"items_pkey\"")
+        );
+        let null = from_sqlite_message(
+            Some(ffi::SQLITE_CONSTRAINT_NOTNULL),
+            "NOT NULL constraint failed: items.name",
+        );
+        assert_eq!(null.code, "23502");
+        assert!(null.message.contains("column \"name\" of relation \"items\""));
+    }
+
+    #[test]
+    fn missing_objects_get_their_codes() {
+        assert_eq!(from_sqlite_message(Some(1), "no such table: nope").code, "42P01");
+        assert_eq!(from_sqlite_message(Some(1), "no such column: x").code, "42703");
+        assert_eq!(from_sqlite_message(Some(1), "whatever").code, "XX000");
+    }
+}

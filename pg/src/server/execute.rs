@@ -1,0 +1,58 @@
+//! Running one translated statement on a SQLite connection and collecting
+//! what PostgreSQL would answer: the rows and the command tag.
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use super::errors::PgError;
+use crate::translate::{StatementKind, Translated};
+
+/// A statement's answer.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub rows: Vec<Vec<Value>>,
+    pub tag: String,
+}
+
+pub(crate) fn run(conn: &Connection, statement: &Translated, params: &[Value]) -> Result<Outcome, PgError> {
+    let mut stmt = conn.prepare_cached(&statement.sql)?;
+    let wanted = stmt.parameter_count();
+    for index in 1..=wanted {
+        let value = params.get(index - 1).unwrap_or(&Value::Null);
+        stmt.raw_bind_parameter(index, value)?;
+    }
+    let columns = stmt.column_count();
+    let mut rows = Vec::new();
+    if columns > 0 {
+        let mut cursor = stmt.raw_query();
+        while let Some(row) = cursor.next()? {
+            rows.push((0..columns).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?);
+        }
+    } else {
+        stmt.raw_execute()?;
+    }
+    let affected = if columns > 0 { rows.len() as u64 } else { conn.changes() };
+    let tag = tag(statement, rows.len(), affected);
+    Ok(Outcome { rows, tag })
+}
+
+/// PostgreSQL's command tag for a statement that returned `rows` rows and
+/// changed `affected`.
+pub(crate) fn tag(statement: &Translated, rows: usize, affected: u64) -> String {
+    match statement.kind {
+        StatementKind::Select => format!("SELECT {rows}"),
+        StatementKind::Insert => format!("INSERT 0 {affected}"),
+        StatementKind::Update => format!("UPDATE {affected}"),
+        StatementKind::Delete => format!("DELETE {affected}"),
+        StatementKind::CreateTable => "CREATE TABLE".to_owned(),
+        StatementKind::CreateIndex => "CREATE INDEX".to_owned(),
+        StatementKind::DropTable => "DROP TABLE".to_owned(),
+        StatementKind::DropIndex => "DROP INDEX".to_owned(),
+        StatementKind::AlterTable => "ALTER TABLE".to_owned(),
+        StatementKind::Begin => "BEGIN".to_owned(),
+        StatementKind::Commit => "COMMIT".to_owned(),
+        StatementKind::Rollback | StatementKind::RollbackToSavepoint => "ROLLBACK".to_owned(),
+        StatementKind::Savepoint => "SAVEPOINT".to_owned(),
+        StatementKind::Release => "RELEASE".to_owned(),
+    }
+}

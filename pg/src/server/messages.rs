@@ -1,0 +1,78 @@
+//! Building the backend messages that carry results and errors.
+
+use bytes::BytesMut;
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::data::{DataRow, FieldDescription, RowDescription};
+use pgwire::messages::response::{ErrorResponse, ReadyForQuery, TransactionStatus};
+use rusqlite::types::Value;
+
+use super::encode::{format_of, put_field};
+use super::errors::PgError;
+use super::session::Txn;
+use crate::translate::Column;
+use crate::types::{PgType, Scalar};
+
+/// `pg_type.typlen`: the fixed size of a type's values, -1 if variable.
+fn type_size(ty: PgType) -> i16 {
+    if ty.is_array() {
+        return -1;
+    }
+    match ty.scalar() {
+        Scalar::Bool => 1,
+        Scalar::Int2 => 2,
+        Scalar::Int4 | Scalar::Float4 | Scalar::Date => 4,
+        Scalar::Int8 | Scalar::Float8 | Scalar::Time | Scalar::Timestamp | Scalar::Timestamptz => 8,
+        Scalar::Interval | Scalar::Uuid => 16,
+        _ => -1,
+    }
+}
+
+pub(crate) fn row_description(columns: &[Column], formats: &[i16]) -> PgWireBackendMessage {
+    let fields = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            FieldDescription::new(
+                c.name.clone(),
+                0,
+                0,
+                c.ty.oid(),
+                type_size(c.ty),
+                c.ty.typmod(),
+                format_of(formats, i),
+            )
+        })
+        .collect();
+    PgWireBackendMessage::RowDescription(RowDescription::new(fields))
+}
+
+pub(crate) fn data_row(
+    row: &[Value],
+    columns: &[Column],
+    formats: &[i16],
+) -> Result<PgWireBackendMessage, PgError> {
+    let mut data = BytesMut::with_capacity(row.len() * 8);
+    for (i, value) in row.iter().enumerate() {
+        let ty = columns.get(i).map_or(PgType::TEXT, |c| c.ty);
+        put_field(&mut data, value, ty, format_of(formats, i))?;
+    }
+    Ok(PgWireBackendMessage::DataRow(DataRow::new(data, row.len() as i16)))
+}
+
+pub(crate) fn error(error: &PgError) -> PgWireBackendMessage {
+    PgWireBackendMessage::ErrorResponse(ErrorResponse::new(vec![
+        (b'S', "ERROR".to_owned()),
+        (b'V', "ERROR".to_owned()),
+        (b'C', error.code.clone()),
+        (b'M', error.message.clone()),
+    ]))
+}
+
+pub(crate) fn ready(txn: Txn) -> PgWireBackendMessage {
+    let status = match txn {
+        Txn::Idle => TransactionStatus::Idle,
+        Txn::Block => TransactionStatus::Transaction,
+        Txn::Failed => TransactionStatus::Error,
+    };
+    PgWireBackendMessage::ReadyForQuery(ReadyForQuery::new(status))
+}

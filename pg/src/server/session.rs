@@ -1,0 +1,490 @@
+//! One client session: its settings, its transaction state, its prepared
+//! statements and portals, and where each statement runs.
+//!
+//! Reads outside a write transaction run on the session's own read-only
+//! connection and never wait. A write takes the writer: for one statement
+//! in autocommit, or from a transaction's first write until it ends (SQLite
+//! has one writer; other sessions' writes wait, their reads do not).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use super::catalog::{self, Tables};
+use super::database::{Database, WriterLease};
+use super::errors::PgError;
+use super::execute::{self, Outcome};
+use super::statement::{self, Command};
+use crate::functions::{Clock, SessionClock};
+use crate::translate::{Column, StatementKind, Translated, translate};
+use crate::types::PgType;
+
+pub(crate) const SERVER_VERSION: &str = "15.8";
+
+/// Settings reported to the client at startup and whenever they change
+/// (PostgreSQL's GUC_REPORT ones), with their defaults.
+const REPORTED: &[(&str, &str)] = &[
+    ("server_version", SERVER_VERSION),
+    ("server_encoding", "UTF8"),
+    ("client_encoding", "UTF8"),
+    ("DateStyle", "ISO, MDY"),
+    ("IntervalStyle", "postgres"),
+    ("TimeZone", "UTC"),
+    ("integer_datetimes", "on"),
+    ("standard_conforming_strings", "on"),
+    ("is_superuser", "on"),
+    ("default_transaction_read_only", "off"),
+    ("in_hot_standby", "off"),
+    ("application_name", ""),
+];
+
+/// Other settings SHOW answers.
+const OTHERS: &[(&str, &str)] = &[
+    ("transaction_isolation", "read committed"),
+    ("default_transaction_isolation", "read committed"),
+    ("extra_float_digits", "1"),
+    ("search_path", "\"$user\", public"),
+    ("max_identifier_length", "63"),
+    ("statement_timeout", "0"),
+    ("lc_collate", "C"),
+    ("lc_ctype", "C"),
+    ("bytea_output", "hex"),
+    ("client_min_messages", "notice"),
+    ("lock_timeout", "0"),
+    ("idle_in_transaction_session_timeout", "0"),
+];
+
+/// A statement ready to run.
+#[derive(Debug, Clone)]
+pub(crate) enum Plan {
+    Command(Command),
+    Sql(Box<Translated>),
+    Empty,
+}
+
+impl Plan {
+    /// The result columns it returns.
+    pub fn columns(&self) -> Vec<Column> {
+        match self {
+            Plan::Sql(t) => t.columns.clone(),
+            Plan::Command(Command::Show(name)) => vec![Column { name: name.replace(' ', "_"), ty: PgType::TEXT }],
+            Plan::Command(Command::AdvisoryUnlockAll) => {
+                vec![Column { name: "pg_advisory_unlock_all".to_owned(), ty: PgType::TEXT }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn params(&self) -> Vec<PgType> {
+        match self {
+            Plan::Sql(t) => t.params.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn ends_failed_transaction(&self) -> bool {
+        matches!(
+            self,
+            Plan::Command(Command::Rollback | Command::Commit | Command::Savepoint { rolls_back: true, .. })
+        )
+    }
+
+}
+
+/// Where the session is, transaction-wise (ReadyForQuery's I, T, E).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Txn {
+    Idle,
+    Block,
+    Failed,
+}
+
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub plan: Plan,
+    pub params: Vec<PgType>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Portal {
+    pub plan: Plan,
+    pub params: Vec<Value>,
+    pub formats: Vec<i16>,
+    /// Rows computed by the first Execute, and how many were sent.
+    pub pending: Option<(Outcome, usize)>,
+}
+
+pub(crate) struct Session {
+    db: Database,
+    pub pid: i32,
+    pub secret: i32,
+    settings: BTreeMap<String, String>,
+    /// Settings changed by the last statement, to report.
+    pub changed: Vec<(String, String)>,
+    clock: Arc<SessionClock>,
+    reader: Connection,
+    writer: Option<WriterLease>,
+    pub txn: Txn,
+    /// The current block was opened for a multi-statement query string.
+    implicit: bool,
+    ddl_in_txn: bool,
+    pub statements: HashMap<String, Prepared>,
+    pub portals: HashMap<String, Portal>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("pid", &self.pid).field("txn", &self.txn).finish()
+    }
+}
+
+impl Session {
+    pub fn new(db: Database, user: &str, startup: &BTreeMap<String, String>) -> Result<Session, PgError> {
+        let clock = Arc::new(SessionClock::new(SessionClock::system_now()));
+        let reader = db
+            .open_reader(clock.clone())
+            .map_err(|e| PgError::new("58000", e.to_string()))?;
+        let mut settings: BTreeMap<String, String> = REPORTED
+            .iter()
+            .chain(OTHERS)
+            .map(|(k, v)| (k.to_ascii_lowercase(), (*v).to_owned()))
+            .collect();
+        settings.insert("session_authorization".to_owned(), user.to_owned());
+        if let Some(name) = startup.get("application_name") {
+            settings.insert("application_name".to_owned(), name.clone());
+        }
+        let pid = db.next_pid();
+        Ok(Session {
+            db,
+            pid,
+            secret: rand_secret(pid),
+            settings,
+            changed: Vec::new(),
+            clock,
+            reader,
+            writer: None,
+            txn: Txn::Idle,
+            implicit: false,
+            ddl_in_txn: false,
+            statements: HashMap::new(),
+            portals: HashMap::new(),
+        })
+    }
+
+    /// The settings to report at startup, with their current values.
+    pub fn reported_settings(&self) -> Vec<(String, String)> {
+        REPORTED
+            .iter()
+            .map(|(name, _)| (name.to_string(), self.setting(name)))
+            .chain([("session_authorization".to_owned(), self.setting("session_authorization"))])
+            .collect()
+    }
+
+    fn setting(&self, name: &str) -> String {
+        self.settings.get(&name.to_ascii_lowercase()).cloned().unwrap_or_default()
+    }
+
+    /// Turns one statement's text into a plan, translating SQL against the
+    /// tables as this session sees them now.
+    pub fn plan(&self, sql: &str) -> Result<Plan, PgError> {
+        if sql.trim().is_empty() {
+            return Ok(Plan::Empty);
+        }
+        if let Some(command) = statement::command(sql) {
+            return Ok(Plan::Command(command));
+        }
+        let tables = match (&self.writer, self.ddl_in_txn) {
+            (Some(writer), true) => Arc::new(Tables::load(writer.conn())?),
+            _ => self.db.tables(),
+        };
+        let mut translated = translate(sql, tables.as_ref())?;
+        match translated.len() {
+            1 => Ok(Plan::Sql(Box::new(translated.remove(0)))),
+            0 => Ok(Plan::Empty),
+            _ => Err(PgError::new("42601", "cannot insert multiple commands into a prepared statement")),
+        }
+    }
+
+    /// Runs a plan with bound parameters, keeping PostgreSQL's transaction
+    /// rules: in a failed block only ROLLBACK (or COMMIT, which rolls back)
+    /// and ROLLBACK TO run; an error inside a block fails it.
+    pub async fn run(&mut self, plan: &Plan, params: &[Value]) -> Result<Outcome, PgError> {
+        if self.txn == Txn::Failed && !plan.ends_failed_transaction() {
+            return Err(PgError::in_failed_transaction());
+        }
+        if self.txn == Txn::Idle {
+            self.clock.start_transaction(SessionClock::system_now());
+        }
+        let result = match plan {
+            Plan::Empty => Ok(Outcome::default()),
+            Plan::Command(command) => self.command(command).await,
+            Plan::Sql(statement) => self.sql(statement, params).await,
+        };
+        if result.is_err() && self.txn == Txn::Block {
+            self.txn = Txn::Failed;
+        }
+        result
+    }
+
+    /// A statement failed before it could run: a block it was in fails.
+    pub fn fail(&mut self) {
+        if self.txn == Txn::Block {
+            self.txn = Txn::Failed;
+        }
+    }
+
+    /// Opens the block of a multi-statement query string.
+    pub fn begin_implicit(&mut self) {
+        self.txn = Txn::Block;
+        self.implicit = true;
+    }
+
+    /// Ends the block of a multi-statement query string: commit if it went
+    /// well, roll back if not.
+    pub async fn end_implicit(&mut self, ok: bool) -> Result<(), PgError> {
+        if !self.implicit {
+            return Ok(());
+        }
+        self.implicit = false;
+        if ok && self.txn == Txn::Block {
+            self.finish("COMMIT").await
+        } else {
+            self.finish("ROLLBACK").await
+        }
+    }
+
+    async fn sql(&mut self, statement: &Translated, params: &[Value]) -> Result<Outcome, PgError> {
+        let writes = !matches!(statement.kind, StatementKind::Select);
+        if self.writer.is_none() && !writes {
+            return tokio::task::block_in_place(|| execute::run(&self.reader, statement, params));
+        }
+        let in_block = self.txn != Txn::Idle;
+        if self.writer.is_none() {
+            let writer = self.db.writer().await;
+            writer.clock().start_transaction(self.clock.transaction_start());
+            if in_block {
+                writer.conn().execute_batch("BEGIN IMMEDIATE")?;
+            }
+            self.writer = Some(writer);
+        }
+        let result = self.on_writer(statement, params, in_block);
+        if !in_block {
+            self.writer = None;
+        }
+        result
+    }
+
+    fn on_writer(&mut self, statement: &Translated, params: &[Value], in_block: bool) -> Result<Outcome, PgError> {
+        let db = self.db.clone();
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(PgError::new("XX000", "the writer is not held"));
+        };
+        tokio::task::block_in_place(|| {
+            let Some(ddl) = &statement.ddl else {
+                return execute::run(writer.conn(), statement, params);
+            };
+            if !in_block {
+                writer.conn().execute_batch("BEGIN IMMEDIATE")?;
+            }
+            let applied = writer
+                .store()
+                .apply_ddl(&ddl.sql)
+                .map_err(PgError::from)
+                .and_then(|_| Ok(catalog::record(writer.conn(), statement.kind, ddl)?));
+            if in_block {
+                self.ddl_in_txn = true;
+                applied?;
+            } else {
+                let end = if applied.is_ok() { "COMMIT" } else { "ROLLBACK" };
+                writer.conn().execute_batch(end)?;
+                applied?;
+                db.reload_tables(writer.conn())?;
+            }
+            Ok(Outcome { rows: Vec::new(), tag: execute::tag(statement, 0, 0) })
+        })
+    }
+
+    /// Ends the open block with `COMMIT` or `ROLLBACK`.
+    async fn finish(&mut self, end: &str) -> Result<(), PgError> {
+        self.txn = Txn::Idle;
+        let Some(writer) = self.writer.take() else {
+            return Ok(());
+        };
+        let ddl = std::mem::take(&mut self.ddl_in_txn);
+        tokio::task::block_in_place(|| {
+            writer.conn().execute_batch(end)?;
+            if ddl {
+                self.db.reload_tables(writer.conn())?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn command(&mut self, command: &Command) -> Result<Outcome, PgError> {
+        let tag = |t: &str| Ok(Outcome { rows: Vec::new(), tag: t.to_owned() });
+        match command {
+            Command::Begin => {
+                if self.txn == Txn::Idle {
+                    self.txn = Txn::Block;
+                }
+                tag("BEGIN")
+            }
+            Command::Commit => {
+                let failed = self.txn == Txn::Failed;
+                self.finish(if failed { "ROLLBACK" } else { "COMMIT" }).await?;
+                tag(if failed { "ROLLBACK" } else { "COMMIT" })
+            }
+            Command::Rollback => {
+                self.finish("ROLLBACK").await?;
+                tag("ROLLBACK")
+            }
+            Command::Savepoint { sql, tag: name, rolls_back } => {
+                if self.txn == Txn::Idle {
+                    return Err(PgError::new(
+                        "25P01",
+                        format!("{name} can only be used in transaction blocks"),
+                    ));
+                }
+                if self.writer.is_none() {
+                    let writer = self.db.writer().await;
+                    writer.clock().start_transaction(self.clock.transaction_start());
+                    writer.conn().execute_batch("BEGIN IMMEDIATE")?;
+                    self.writer = Some(writer);
+                }
+                if let Some(writer) = &self.writer {
+                    tokio::task::block_in_place(|| writer.conn().execute_batch(sql))
+                        .map_err(|e| savepoint_error(e, sql))?;
+                }
+                if *rolls_back {
+                    self.txn = Txn::Block;
+                }
+                tag(name)
+            }
+            Command::Set { name, value } => {
+                let value = match value {
+                    Some(v) => v.clone(),
+                    None => default_of(name),
+                };
+                self.set(name, value)?;
+                tag("SET")
+            }
+            Command::Show(name) => {
+                let name = match name.as_str() {
+                    "transaction isolation level" => "transaction_isolation",
+                    other => other,
+                };
+                let Some(value) = self.settings.get(name) else {
+                    return Err(PgError::new("42704", format!("unrecognized configuration parameter \"{name}\"")));
+                };
+                Ok(Outcome { rows: vec![vec![Value::Text(value.clone())]], tag: "SHOW".to_owned() })
+            }
+            Command::Reset(name) => {
+                match name {
+                    Some(name) => self.set(name, default_of(name))?,
+                    None => self.reset_all()?,
+                }
+                tag("RESET")
+            }
+            Command::DiscardAll => {
+                if self.txn != Txn::Idle {
+                    return Err(PgError::new("25001", "DISCARD ALL cannot run inside a transaction block"));
+                }
+                self.statements.clear();
+                self.portals.clear();
+                self.reset_all()?;
+                tag("DISCARD ALL")
+            }
+            Command::Deallocate(name) => {
+                match name {
+                    None => self.statements.clear(),
+                    Some(name) => {
+                        if self.statements.remove(name).is_none() {
+                            return Err(PgError::new("26000", format!("prepared statement \"{name}\" does not exist")));
+                        }
+                    }
+                }
+                tag(if name.is_none() { "DEALLOCATE ALL" } else { "DEALLOCATE" })
+            }
+            Command::CloseAll => {
+                self.portals.clear();
+                tag("CLOSE CURSOR ALL")
+            }
+            Command::NoOp(name) => tag(name),
+            Command::AdvisoryUnlockAll => Ok(Outcome { rows: vec![vec![Value::Text(String::new())]], tag: "SELECT 1".to_owned() }),
+        }
+    }
+
+    fn reset_all(&mut self) -> Result<(), PgError> {
+        for (name, value) in REPORTED.iter().chain(OTHERS) {
+            self.set(&name.to_ascii_lowercase(), (*value).to_owned())?;
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, name: &str, value: String) -> Result<(), PgError> {
+        let unsupported = |what: &str| PgError::new("0A000", format!("patina sessions only support {what}"));
+        match name {
+            "timezone" if !matches!(value.to_ascii_uppercase().as_str(), "UTC" | "GMT" | "ETC/UTC" | "Z" | "UCT" | "ZULU" | "+00" | "0") => {
+                return Err(unsupported("TimeZone UTC"));
+            }
+            "datestyle" if !value.to_ascii_uppercase().starts_with("ISO") => {
+                return Err(unsupported("DateStyle ISO"));
+            }
+            "client_encoding" if !matches!(value.to_ascii_uppercase().replace('-', "").as_str(), "UTF8" | "UNICODE") => {
+                return Err(unsupported("client_encoding UTF8"));
+            }
+            _ => {}
+        }
+        let value = match name {
+            "datestyle" => "ISO, MDY".to_owned(),
+            "timezone" => "UTC".to_owned(),
+            "client_encoding" => "UTF8".to_owned(),
+            _ => value,
+        };
+        if let Some((reported, _)) = REPORTED.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            if self.settings.get(name) != Some(&value) {
+                self.changed.push((reported.to_string(), value.clone()));
+            }
+        }
+        self.settings.insert(name.to_owned(), value);
+        Ok(())
+    }
+
+    /// Ends the session: an open transaction is rolled back.
+    pub async fn close(&mut self) {
+        if self.writer.is_some() {
+            if let Err(error) = self.finish("ROLLBACK").await {
+                tracing::warn!(%error, "rolling back at disconnect failed");
+            }
+        }
+    }
+}
+
+fn default_of(name: &str) -> String {
+    REPORTED
+        .iter()
+        .chain(OTHERS)
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| (*v).to_owned())
+        .unwrap_or_default()
+}
+
+fn savepoint_error(error: rusqlite::Error, sql: &str) -> PgError {
+    let message = error.to_string();
+    if message.contains("no such savepoint") {
+        let name = sql.split_whitespace().last().unwrap_or("");
+        return PgError::new("3B001", format!("savepoint \"{name}\" does not exist"));
+    }
+    PgError::from(error)
+}
+
+/// The secret a CancelRequest must present.
+fn rand_secret(pid: i32) -> i32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    (nanos as i32) ^ pid.rotate_left(16)
+}

@@ -1,0 +1,152 @@
+//! Splitting a query string into statements, and telling the session's own
+//! statements (transaction control, SET/SHOW/RESET, DISCARD, DEALLOCATE,
+//! CLOSE, UNLISTEN) from SQL that is translated and run on SQLite.
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use super::errors::PgError;
+
+/// A statement the session answers itself.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Command {
+    Begin,
+    Commit,
+    Rollback,
+    /// SAVEPOINT, RELEASE and ROLLBACK TO, run as written.
+    Savepoint { sql: String, tag: &'static str, rolls_back: bool },
+    Set { name: String, value: Option<String> },
+    Show(String),
+    Reset(Option<String>),
+    DiscardAll,
+    Deallocate(Option<String>),
+    CloseAll,
+    /// Accepted and without effect here (SET TRANSACTION …, UNLISTEN *).
+    NoOp(&'static str),
+    /// `SELECT pg_advisory_unlock_all()`: patina takes no advisory locks.
+    AdvisoryUnlockAll,
+}
+
+impl Command {
+    pub fn is_transaction_control(&self) -> bool {
+        matches!(
+            self,
+            Command::Begin | Command::Commit | Command::Rollback | Command::Savepoint { .. }
+        )
+    }
+}
+
+/// Splits a query string into its statements' texts, rejecting a syntax
+/// error before anything runs (as PostgreSQL does).
+pub(crate) fn split(sql: &str) -> Result<Vec<String>, PgError> {
+    let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+        .map_err(|e| PgError::new("42601", e.to_string().replace("sql parser error: ", "")))?;
+    Ok(statements.iter().map(ToString::to_string).collect())
+}
+
+fn words(sql: &str) -> Vec<String> {
+    sql.split(|c: char| c.is_whitespace() || c == ';')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn unquote(value: &str) -> String {
+    let v = value.trim();
+    if v.len() >= 2 && (v.starts_with('\'') && v.ends_with('\'') || v.starts_with('"') && v.ends_with('"')) {
+        v[1..v.len() - 1].replace("''", "'")
+    } else {
+        v.to_owned()
+    }
+}
+
+/// The session command `sql` is, or `None` for SQL to translate.
+pub(crate) fn command(sql: &str) -> Option<Command> {
+    let words = words(sql);
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let first = upper.first()?.as_str();
+    let second = upper.get(1).map(String::as_str);
+    Some(match (first, second) {
+        ("BEGIN" | "START", _) => Command::Begin,
+        ("COMMIT" | "END", _) => Command::Commit,
+        ("ROLLBACK" | "ABORT", _) if upper.iter().any(|w| w == "TO") => {
+            Command::Savepoint { sql: sql.to_owned(), tag: "ROLLBACK", rolls_back: true }
+        }
+        ("ROLLBACK" | "ABORT", _) => Command::Rollback,
+        ("SAVEPOINT", _) => Command::Savepoint { sql: sql.to_owned(), tag: "SAVEPOINT", rolls_back: false },
+        ("RELEASE", _) => Command::Savepoint { sql: sql.to_owned(), tag: "RELEASE", rolls_back: false },
+        ("SET", Some("TRANSACTION")) => Command::NoOp("SET"),
+        ("SET", Some("SESSION")) if upper.get(2).is_some_and(|w| w == "CHARACTERISTICS") => {
+            Command::NoOp("SET")
+        }
+        ("SET", _) => {
+            let rest = sql.trim().trim_end_matches(';')[3..].trim();
+            let rest = rest
+                .strip_prefix("SESSION ")
+                .or_else(|| rest.strip_prefix("session "))
+                .or_else(|| rest.strip_prefix("LOCAL "))
+                .or_else(|| rest.strip_prefix("local "))
+                .unwrap_or(rest);
+            let (name, value) = rest
+                .split_once('=')
+                .or_else(|| rest.split_once(" TO "))
+                .or_else(|| rest.split_once(" to "))
+                .map(|(n, v)| (n.trim(), v.trim()))
+                .or_else(|| {
+                    // SET TIME ZONE 'UTC'
+                    let lower = rest.to_ascii_lowercase();
+                    lower.starts_with("time zone").then(|| ("timezone", rest[9..].trim()))
+                })?;
+            let value = (!value.eq_ignore_ascii_case("DEFAULT")).then(|| {
+                value.split(',').map(unquote).collect::<Vec<_>>().join(", ")
+            });
+            Command::Set { name: name.to_ascii_lowercase(), value }
+        }
+        ("SHOW", _) => Command::Show(words[1..].join(" ").to_ascii_lowercase()),
+        ("RESET", Some("ALL")) => Command::Reset(None),
+        ("RESET", Some(_)) => Command::Reset(Some(words[1].to_ascii_lowercase())),
+        ("DISCARD", _) => Command::DiscardAll,
+        ("DEALLOCATE", _) => match upper.last().map(String::as_str) {
+            Some("ALL") => Command::Deallocate(None),
+            _ => Command::Deallocate(words.last().map(|w| unquote(w))),
+        },
+        ("CLOSE", Some("ALL")) => Command::CloseAll,
+        ("UNLISTEN", _) => Command::NoOp("UNLISTEN"),
+        ("SELECT", _) if upper.len() == 2 && upper[1].starts_with("PG_ADVISORY_UNLOCK_ALL(") => {
+            Command::AdvisoryUnlockAll
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_rejects_syntax_errors_up_front() {
+        assert_eq!(split("SELECT 1; SELECT 2").unwrap().len(), 2);
+        assert_eq!(split("SELECT 1; SELEC 2").unwrap_err().code, "42601");
+    }
+
+    #[test]
+    fn recognises_session_statements() {
+        assert_eq!(command("BEGIN ISOLATION LEVEL REPEATABLE READ"), Some(Command::Begin));
+        assert_eq!(command("end"), Some(Command::Commit));
+        assert_eq!(
+            command("SET application_name = 'psql'"),
+            Some(Command::Set { name: "application_name".into(), value: Some("psql".into()) })
+        );
+        assert_eq!(
+            command("SET extra_float_digits TO 3"),
+            Some(Command::Set { name: "extra_float_digits".into(), value: Some("3".into()) })
+        );
+        assert_eq!(command("SHOW TRANSACTION ISOLATION LEVEL"), Some(Command::Show("transaction isolation level".into())));
+        assert_eq!(command("RESET ALL"), Some(Command::Reset(None)));
+        assert_eq!(command("SELECT pg_advisory_unlock_all()"), Some(Command::AdvisoryUnlockAll));
+        assert!(matches!(command("ROLLBACK TO SAVEPOINT a"), Some(Command::Savepoint { rolls_back: true, .. })));
+        assert_eq!(command("ROLLBACK"), Some(Command::Rollback));
+        assert_eq!(command("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"), Some(Command::NoOp("SET")));
+        assert_eq!(command("SELECT 1"), None);
+    }
+}

@@ -1,0 +1,27 @@
+//! Test support for patina's cross-crate tests.
+//!
+//! Everything here starts real processes and talks to them over the
+//! PostgreSQL wire protocol:
+//!
+//! - [`Postgres`]: a throwaway PostgreSQL 15 (the reference the
+//!   differential test compares patina against), stopped and removed on
+//!   drop.
+//! - [`Patina`]: the real `patina` binary as `patina agent`, killed on drop;
+//!   its output is printed if the test fails.
+//! - [`connect`] / [`try_connect`]: a tokio-postgres client (`NoTls`, user
+//!   and database `postgres`) to a local port.
+//!
+//! The constructors are async and must run inside a tokio runtime
+//! (`#[tokio::test]`).
+
+mod client;
+mod patina;
+mod postgres;
+mod process;
+
+pub use client::{connect, describe_error, try_connect};
+pub use patina::{Patina, patina_bin};
+pub use postgres::{PG_BIN_DIR, Postgres, pg_bin_dir};
+pub use process::{StartError, free_port, workspace_root};
+/// The client crate these helpers return, so tests use the same version.
+pub use tokio_postgres;
