@@ -53,6 +53,9 @@ pub enum Error {
         /// The rejected input.
         value: String,
     },
+    /// A date/time field outside its range, as February 30 (22008).
+    #[error("date/time field value out of range: \"{0}\"")]
+    DatetimeFieldOverflow(String),
     /// A value outside its type's range (22003).
     #[error("{0} out of range")]
     OutOfRange(String),
@@ -62,6 +65,12 @@ pub enum Error {
     /// Division or modulo by zero (22012).
     #[error("division by zero")]
     DivisionByZero,
+    /// A scalar subquery that returned more than one row (21000).
+    #[error("{0}")]
+    CardinalityViolation(String),
+    /// An argument outside a function's domain, as `sqrt(-1)` (2201F).
+    #[error("{0}")]
+    InvalidArgument(String),
     /// An invalid regular expression (2201B).
     #[error("invalid regular expression: {0}")]
     InvalidRegex(String),
@@ -82,10 +91,13 @@ impl Error {
             Error::InvalidParameter(_) => "22023",
             Error::InvalidText { .. } => "22P02",
             Error::InvalidDatetime { .. } => "22007",
+            Error::DatetimeFieldOverflow(_) => "22008",
             Error::OutOfRange(_) => "22003",
             Error::StringTooLong(_) => "22001",
             Error::DivisionByZero => "22012",
             Error::InvalidRegex(_) => "2201B",
+            Error::InvalidArgument(_) => "2201F",
+            Error::CardinalityViolation(_) => "21000",
         }
     }
 }

@@ -142,6 +142,13 @@ impl Store {
         schema::apply_ddl(&self.conn, &mut self.registry, sql)
     }
 
+    /// Re-reads which tables are replicated, after a transaction that ran
+    /// [`Store::apply_ddl`] was rolled back.
+    pub fn reload_schema(&mut self) -> rusqlite::Result<()> {
+        self.registry = Registry::load(&self.conn)?;
+        Ok(())
+    }
+
     /// Makes an existing table replicated.
     pub fn make_crr(&mut self, table: &str) -> Result<(), SchemaError> {
         schema::make_crr(&self.conn, &mut self.registry, table)

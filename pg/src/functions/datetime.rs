@@ -4,8 +4,9 @@
 //! `pg_extract(field, value, type, as_float)` (`extract` gives numeric
 //! text, `date_part` a float), `pg_datetime_add(value, interval, type,
 //! sign)`, `pg_datetime_diff(a, b, type)`, `pg_date_add_days(date, n)`,
-//! `pg_interval_add(a, b, sign)`, `pg_interval_mul(interval, factor)` and
-//! `pg_interval_key(interval)`, the number PostgreSQL orders intervals by.
+//! `pg_interval_add(a, b, sign)`, `pg_interval_mul(interval, factor)`,
+//! `pg_make_date(year, month, day)` and `pg_interval_key(interval)`, the
+//! number PostgreSQL orders intervals by.
 
 use std::sync::Arc;
 
@@ -109,6 +110,18 @@ pub(super) fn register(conn: &Connection, clock: Arc<dyn Clock>) -> Result<()> {
             }
             .to_string(),
         ))
+    })?;
+    conn.create_scalar_function("pg_make_date", 3, deterministic(), |ctx| {
+        let (Some(year), Some(month), Some(day)) = (
+            ctx.get::<Option<i64>>(0)?,
+            ctx.get::<Option<i64>>(1)?,
+            ctx.get::<Option<i64>>(2)?,
+        ) else {
+            return Ok(None);
+        };
+        let text = format!("{year:04}-{month:02}-{day:02}");
+        let micros = datetime::parse(&text, Kind::Date).map_err(user_error)?;
+        Ok(Some(datetime::format(micros, Kind::Date)))
     })?;
     conn.create_scalar_function("pg_interval_key", 1, deterministic(), |ctx| {
         Ok(interval_arg(ctx, 0)?.map(Interval::span_micros))

@@ -1,15 +1,77 @@
 //! Arithmetic that SQLite does differently: `pg_div(a, b)` and `pg_mod(a,
 //! b)` fail on a zero divisor (SQLite returns NULL) and on the one
-//! overflowing integer quotient; plus `pg_gen_random_uuid()` and
-//! `pg_sleep(seconds)`.
+//! overflowing integer quotient; the math functions SQLite may lack
+//! (`pg_ceil`, `pg_floor`, `pg_trunc`, `pg_sign`, `pg_sqrt`, `pg_power` on
+//! floats, `pg_numeric_ceil`, `_floor`, `_trunc`, `_sign` on stored
+//! numerics); plus `pg_gen_random_uuid()` and `pg_sleep(seconds)`.
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
 use super::{deterministic, user_error, volatile};
 use crate::error::Error;
+use crate::values::cast::to_numeric;
+use crate::values::numeric::Numeric;
+
+/// A function of one argument and its SQLite name.
+type Named<T> = (&'static str, fn(T) -> T);
+
+/// `double precision` functions of one argument.
+const FLOAT_FUNCTIONS: [Named<f64>; 5] = [
+    ("pg_ceil", f64::ceil),
+    ("pg_floor", f64::floor),
+    ("pg_trunc", f64::trunc),
+    ("pg_sign", sign),
+    ("pg_sqrt", f64::sqrt),
+];
+
+/// `numeric` functions of one argument, on the stored text.
+const NUMERIC_FUNCTIONS: [Named<Numeric>; 4] = [
+    ("pg_numeric_ceil", Numeric::ceil),
+    ("pg_numeric_floor", Numeric::floor),
+    ("pg_numeric_trunc", Numeric::trunc),
+    ("pg_numeric_sign", Numeric::signum),
+];
+
+fn sign(x: f64) -> f64 {
+    if x == 0.0 { 0.0 } else { x.signum() }
+}
 
 pub(super) fn register(conn: &Connection) -> Result<()> {
+    for (name, f) in FLOAT_FUNCTIONS {
+        conn.create_scalar_function(name, 1, deterministic(), move |ctx| {
+            let Some(x) = ctx.get::<Option<f64>>(0)? else {
+                return Ok(None);
+            };
+            if name == "pg_sqrt" && x < 0.0 {
+                return Err(user_error(Error::InvalidArgument(
+                    "cannot take square root of a negative number".into(),
+                )));
+            }
+            Ok(Some(f(x)))
+        })?;
+    }
+    for (name, f) in NUMERIC_FUNCTIONS {
+        conn.create_scalar_function(name, 1, deterministic(), move |ctx| {
+            match ctx.get::<Value>(0)? {
+                Value::Null => Ok(None),
+                value => to_numeric(value, None)
+                    .map(|n| Some(f(n).to_string()))
+                    .map_err(user_error),
+            }
+        })?;
+    }
+    conn.create_scalar_function("pg_power", 2, deterministic(), |ctx| {
+        let (Some(x), Some(y)) = (ctx.get::<Option<f64>>(0)?, ctx.get::<Option<f64>>(1)?) else {
+            return Ok(None);
+        };
+        if x == 0.0 && y < 0.0 {
+            return Err(user_error(Error::InvalidArgument(
+                "zero raised to a negative power is undefined".into(),
+            )));
+        }
+        Ok(Some(x.powf(y)))
+    })?;
     conn.create_scalar_function("pg_div", 2, deterministic(), |ctx| {
         arith(ctx.get(0)?, ctx.get(1)?, false).map_err(user_error)
     })?;

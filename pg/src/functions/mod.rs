@@ -7,13 +7,16 @@
 //! (`[22012] division by zero`); [`sqlstate_of`] recovers it.
 
 mod array;
+mod array_ops;
 mod cast;
 mod clock;
 mod datetime;
 mod json;
+mod json_build;
 mod math;
 mod numeric;
 mod pattern;
+mod scalar;
 mod strings;
 
 use rusqlite::Connection;
@@ -44,12 +47,15 @@ pub(crate) fn user_error(error: Error) -> rusqlite::Error {
 /// answers `now()` (the transaction start) and `clock_timestamp()`.
 pub fn register(conn: &Connection, clock: std::sync::Arc<dyn Clock>) -> rusqlite::Result<()> {
     array::register(conn)?;
+    array_ops::register(conn)?;
     cast::register(conn)?;
     datetime::register(conn, clock)?;
     json::register(conn)?;
+    json_build::register(conn)?;
     math::register(conn)?;
     numeric::register(conn)?;
     pattern::register(conn)?;
+    scalar::register(conn)?;
     strings::register(conn)?;
     Ok(())
 }

@@ -21,17 +21,23 @@ pub(crate) struct Tables(HashMap<String, Vec<(String, PgType)>>);
 impl Tables {
     pub fn load(conn: &Connection) -> rusqlite::Result<Tables> {
         let mut tables: HashMap<String, Vec<(String, PgType)>> = HashMap::new();
-        let mut stmt = conn.prepare_cached(
-            "SELECT tbl, name, type FROM __patina_pg_columns ORDER BY tbl, pos",
-        )?;
+        let mut stmt = conn
+            .prepare_cached("SELECT tbl, name, type FROM __patina_pg_columns ORDER BY tbl, pos")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let (table, name, ty): (String, String, String) =
                 (row.get(0)?, row.get(1)?, row.get(2)?);
             let ty = PgType::from_name(&ty).ok_or_else(|| {
-                rusqlite::Error::InvalidColumnType(2, format!("{table}.{name}: {ty}"), rusqlite::types::Type::Text)
+                rusqlite::Error::InvalidColumnType(
+                    2,
+                    format!("{table}.{name}: {ty}"),
+                    rusqlite::types::Type::Text,
+                )
             })?;
-            tables.entry(table.to_lowercase()).or_default().push((name, ty));
+            tables
+                .entry(table.to_lowercase())
+                .or_default()
+                .push((name, ty));
         }
         Ok(Tables(tables))
     }
@@ -40,6 +46,22 @@ impl Tables {
 impl Catalog for Tables {
     fn columns(&self, table: &str) -> Option<Vec<(String, PgType)>> {
         self.0.get(&table.to_lowercase()).cloned()
+    }
+}
+
+/// The tables as one session sees them, and who it is.
+pub(crate) struct SessionCatalog<'a> {
+    pub tables: &'a Tables,
+    pub user: &'a str,
+}
+
+impl Catalog for SessionCatalog<'_> {
+    fn columns(&self, table: &str) -> Option<Vec<(String, PgType)>> {
+        self.tables.columns(table)
+    }
+
+    fn user(&self) -> String {
+        self.user.to_owned()
     }
 }
 

@@ -6,8 +6,10 @@
 use std::io;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use futures::{SinkExt, StreamExt};
 use pgwire::api::{ClientInfo, PgWireConnectionState};
+use pgwire::error::PgWireError;
 use pgwire::messages::data::{NoData, ParameterDescription};
 use pgwire::messages::extendedquery::{
     Bind, BindComplete, Close, CloseComplete, Describe, Execute, Parse, ParseComplete,
@@ -18,17 +20,101 @@ use pgwire::messages::startup::{Authentication, BackendKeyData, ParameterStatus,
 use pgwire::messages::{PgWireBackendMessage as Out, PgWireFrontendMessage as In};
 use pgwire::tokio::server::{MaybeTls, PgWireMessageServerCodec, negotiate_tls};
 use tokio::net::TcpStream;
-use tokio_util::codec::Framed;
+use tokio_util::codec::{Decoder, Encoder, Framed};
 
 use super::database::Database;
 use super::encode;
 use super::errors::PgError;
 use super::messages;
-use super::session::{Plan, Portal, Prepared, Session, Txn};
+use super::session::{Implicit, Plan, Portal, Prepared, Session, Txn};
 use super::statement;
 use crate::types::PgType;
 
-type Wire = Framed<MaybeTls, PgWireMessageServerCodec<()>>;
+type Wire = Framed<MaybeTls, Framing>;
+
+/// pgwire's decoders read a message's fields from the whole input buffer,
+/// not from the message its length delimits: fields that do not add up to
+/// the length make them read on into the next message, or panic when the
+/// buffer runs out (a Bind whose parameter is longer than what follows, an
+/// Execute without its row count, …). So every message is cut out by its
+/// length and its fields checked first; a malformed one ends the connection
+/// with an error, as PostgreSQL does ("invalid message format").
+#[derive(Debug)]
+struct Framing(PgWireMessageServerCodec<()>);
+
+impl Decoder for Framing {
+    type Item = In;
+    type Error = PgWireError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<In>, PgWireError> {
+        if src.len() < 5 {
+            return Ok(None);
+        }
+        let malformed = || PgWireError::IoError(io::Error::new(io::ErrorKind::InvalidData, "invalid message format"));
+        let len = i32::from_be_bytes([src[1], src[2], src[3], src[4]]);
+        let len = usize::try_from(len).ok().filter(|l| *l >= 4).ok_or_else(malformed)?;
+        if src.len() < 1 + len {
+            // pgwire refuses unknown types and lengths over its limits
+            // before the rest arrives.
+            return self.0.decode(src);
+        }
+        let mut frame = src.split_to(1 + len);
+        if !well_formed(frame[0], &frame[5..]) {
+            return Err(malformed());
+        }
+        match self.0.decode(&mut frame)? {
+            Some(message) if frame.is_empty() => Ok(Some(message)),
+            _ => Err(malformed()),
+        }
+    }
+}
+
+impl Encoder<Out> for Framing {
+    type Error = io::Error;
+
+    fn encode(&mut self, item: Out, dst: &mut BytesMut) -> io::Result<()> {
+        self.0.encode(item, dst)
+    }
+}
+
+/// Whether the body of a message of type `tag` holds exactly its fields
+/// (types pgwire checks well enough itself pass).
+fn well_formed(tag: u8, body: &[u8]) -> bool {
+    fn take<'a>(r: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = (r.get(..n)?, r.get(n..)?);
+        *r = tail;
+        Some(head)
+    }
+    fn cstring(r: &mut &[u8]) -> bool {
+        r.iter().position(|b| *b == 0).and_then(|end| take(r, end + 1)).is_some()
+    }
+    fn count(r: &mut &[u8]) -> Option<usize> {
+        take(r, 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    }
+    fn counted(r: &mut &[u8], size: usize) -> bool {
+        count(r).is_some_and(|n| take(r, n * size).is_some())
+    }
+    fn values(r: &mut &[u8]) -> bool {
+        count(r).is_some_and(|n| {
+            (0..n).all(|_| match take(r, 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])) {
+                Some(-1) => true,
+                Some(len) => usize::try_from(len).is_ok_and(|len| take(r, len).is_some()),
+                None => false,
+            })
+        })
+    }
+    let mut r = body;
+    let fields = match tag {
+        b'Q' => cstring(&mut r),
+        b'P' => cstring(&mut r) && cstring(&mut r) && counted(&mut r, 4),
+        b'B' => cstring(&mut r) && cstring(&mut r) && counted(&mut r, 2) && values(&mut r) && counted(&mut r, 2),
+        b'D' | b'C' => take(&mut r, 1).is_some() && cstring(&mut r),
+        b'E' => cstring(&mut r) && take(&mut r, 4).is_some(),
+        b'S' | b'H' | b'X' => true,
+        _ => return true,
+    };
+    fields && r.is_empty()
+}
 
 /// How long a client may take to say who it is.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -57,12 +143,17 @@ pub(crate) async fn serve(socket: TcpStream, db: Database) -> io::Result<()> {
     };
     wire.feed(Out::Authentication(Authentication::Ok)).await?;
     for (name, value) in session.reported_settings() {
-        wire.feed(Out::ParameterStatus(ParameterStatus::new(name, value))).await?;
+        wire.feed(Out::ParameterStatus(ParameterStatus::new(name, value)))
+            .await?;
     }
-    wire.feed(Out::BackendKeyData(BackendKeyData::new(session.pid, SecretKey::I32(session.secret))))
-        .await?;
+    wire.feed(Out::BackendKeyData(BackendKeyData::new(
+        session.pid,
+        SecretKey::I32(session.secret),
+    )))
+    .await?;
     wire.send(messages::ready(session.txn)).await?;
     wire.set_state(PgWireConnectionState::ReadyForQuery);
+    let mut wire = wire.map_codec(Framing);
 
     let result = run(&mut wire, &mut session).await;
     session.close().await;
@@ -92,6 +183,9 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
             }
             In::Sync(_) => {
                 skipping = false;
+                if let Err(error) = session.end_implicit().await {
+                    wire.feed(messages::error(&error)).await?;
+                }
                 wire.send(messages::ready(session.txn)).await?;
                 continue;
             }
@@ -105,12 +199,15 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
             In::Describe(describe) => on_describe(wire, session, describe).await,
             In::Execute(execute) => on_execute(wire, session, execute).await,
             In::Close(close) => on_close(wire, session, close).await,
-            other => Ok(Err(PgError::protocol(format!("unexpected message {other:?}")))),
+            other => Ok(Err(PgError::protocol(format!(
+                "unexpected message {other:?}"
+            )))),
         };
         match step {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
                 wire.feed(messages::error(&error)).await?;
+                session.fail();
                 skipping = true;
             }
             Err(io) => return Err(io),
@@ -125,14 +222,15 @@ type Step = io::Result<Result<(), PgError>>;
 
 async fn report_changed_settings(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
     for (name, value) in std::mem::take(&mut session.changed) {
-        wire.feed(Out::ParameterStatus(ParameterStatus::new(name, value))).await?;
+        wire.feed(Out::ParameterStatus(ParameterStatus::new(name, value)))
+            .await?;
     }
     Ok(())
 }
 
 /// Plans and runs one statement of a simple query, sending its results.
 async fn simple_statement(wire: &mut Wire, session: &mut Session, text: &str) -> Step {
-    let plan = match session.plan(text) {
+    let plan = match session.plan(text, &[]) {
         Ok(plan) => plan,
         Err(error) if session.txn == Txn::Failed => {
             let _ = error;
@@ -148,7 +246,8 @@ async fn simple_statement(wire: &mut Wire, session: &mut Session, text: &str) ->
         Err(error) => return Ok(Err(error)),
     };
     if matches!(plan, Plan::Empty) {
-        wire.feed(Out::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+        wire.feed(Out::EmptyQueryResponse(EmptyQueryResponse::new()))
+            .await?;
         return Ok(Ok(()));
     }
     let columns = plan.columns();
@@ -161,7 +260,8 @@ async fn simple_statement(wire: &mut Wire, session: &mut Session, text: &str) ->
             }
         }
     }
-    wire.feed(Out::CommandComplete(CommandComplete::new(outcome.tag))).await?;
+    wire.feed(Out::CommandComplete(CommandComplete::new(outcome.tag)))
+        .await?;
     report_changed_settings(wire, session).await?;
     Ok(Ok(()))
 }
@@ -176,14 +276,15 @@ async fn simple(wire: &mut Wire, session: &mut Session, query: &str) -> io::Resu
             wire.feed(messages::error(&error)).await?;
         }
         Ok(texts) if texts.is_empty() => {
-            wire.feed(Out::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+            wire.feed(Out::EmptyQueryResponse(EmptyQueryResponse::new()))
+                .await?;
         }
         Ok(texts) => {
             let manages_transactions = texts
                 .iter()
                 .any(|t| statement::command(t).is_some_and(|c| c.is_transaction_control()));
-            if texts.len() > 1 && session.txn == Txn::Idle && !manages_transactions {
-                session.begin_implicit();
+            if texts.len() > 1 && !manages_transactions {
+                session.begin_implicit(Implicit::Simple);
             }
             let mut ok = true;
             for text in &texts {
@@ -193,7 +294,10 @@ async fn simple(wire: &mut Wire, session: &mut Session, query: &str) -> io::Resu
                     break;
                 }
             }
-            if let Err(error) = session.end_implicit(ok).await {
+            if !ok {
+                session.fail();
+            }
+            if let Err(error) = session.end_implicit().await {
                 wire.feed(messages::error(&error)).await?;
             }
         }
@@ -212,24 +316,33 @@ async fn on_parse(wire: &mut Wire, session: &mut Session, parse: Parse) -> Step 
             "cannot insert multiple commands into a prepared statement",
         )));
     }
+    // The types the client declared (0: the server's choice); ones patina
+    // does not know are inferred like undeclared ones.
+    let given: Vec<Option<PgType>> = parse
+        .type_oids
+        .iter()
+        .map(|oid| (*oid != 0).then(|| PgType::from_oid(*oid)).flatten())
+        .collect();
     let plan = match texts.first() {
         None => Plan::Empty,
-        Some(text) => match session.plan(text) {
+        Some(text) => match session.plan(text, &given) {
             Ok(plan) => plan,
-            Err(_) if session.txn == Txn::Failed => return Ok(Err(PgError::in_failed_transaction())),
+            Err(_) if session.txn == Txn::Failed => {
+                return Ok(Err(PgError::in_failed_transaction()));
+            }
             Err(error) => return Ok(Err(error)),
         },
     };
-    let mut params = plan.params();
-    for (i, oid) in parse.type_oids.iter().enumerate() {
-        let given = (*oid != 0).then(|| PgType::from_oid(*oid)).flatten();
-        match (params.get_mut(i), given) {
-            (Some(slot), Some(ty)) => *slot = ty,
-            (None, ty) => params.push(ty.unwrap_or(PgType::TEXT)),
-            (Some(_), None) => {}
-        }
+    if session.txn == Txn::Failed && !plan.ends_failed_transaction() {
+        return Ok(Err(PgError::in_failed_transaction()));
     }
-    session.statements.insert(parse.name.unwrap_or_default(), Prepared { plan, params });
+    let mut params = plan.params();
+    for ty in given.iter().skip(params.len()) {
+        params.push(ty.unwrap_or(PgType::TEXT));
+    }
+    session
+        .statements
+        .insert(parse.name.unwrap_or_default(), Prepared { plan, params });
     wire.feed(Out::ParseComplete(ParseComplete::new())).await?;
     Ok(Ok(()))
 }
@@ -237,8 +350,14 @@ async fn on_parse(wire: &mut Wire, session: &mut Session, parse: Parse) -> Step 
 async fn on_bind(wire: &mut Wire, session: &mut Session, bind: Bind) -> Step {
     let name = bind.statement_name.unwrap_or_default();
     let Some(prepared) = session.statements.get(&name) else {
-        return Ok(Err(PgError::new("26000", format!("prepared statement \"{name}\" does not exist"))));
+        return Ok(Err(PgError::new(
+            "26000",
+            format!("prepared statement \"{name}\" does not exist"),
+        )));
     };
+    if session.txn == Txn::Failed && !prepared.plan.ends_failed_transaction() {
+        return Ok(Err(PgError::in_failed_transaction()));
+    }
     if bind.parameters.len() != prepared.params.len() {
         return Ok(Err(PgError::protocol(format!(
             "bind message supplies {} parameters, but prepared statement \"{name}\" requires {}",
@@ -260,7 +379,9 @@ async fn on_bind(wire: &mut Wire, session: &mut Session, bind: Bind) -> Step {
         formats: bind.result_column_format_codes,
         pending: None,
     };
-    session.portals.insert(bind.portal_name.unwrap_or_default(), portal);
+    session
+        .portals
+        .insert(bind.portal_name.unwrap_or_default(), portal);
     wire.feed(Out::BindComplete(BindComplete::new())).await?;
     Ok(Ok(()))
 }
@@ -269,21 +390,29 @@ async fn on_describe(wire: &mut Wire, session: &mut Session, describe: Describe)
     let name = describe.name.unwrap_or_default();
     let (columns, formats) = if describe.target_type == b'S' {
         let Some(prepared) = session.statements.get(&name) else {
-            return Ok(Err(PgError::new("26000", format!("prepared statement \"{name}\" does not exist"))));
+            return Ok(Err(PgError::new(
+                "26000",
+                format!("prepared statement \"{name}\" does not exist"),
+            )));
         };
         let oids = prepared.params.iter().map(|t| t.oid()).collect();
-        wire.feed(Out::ParameterDescription(ParameterDescription::new(oids))).await?;
+        wire.feed(Out::ParameterDescription(ParameterDescription::new(oids)))
+            .await?;
         (prepared.plan.columns(), Vec::new())
     } else {
         let Some(portal) = session.portals.get(&name) else {
-            return Ok(Err(PgError::new("34000", format!("portal \"{name}\" does not exist"))));
+            return Ok(Err(PgError::new(
+                "34000",
+                format!("portal \"{name}\" does not exist"),
+            )));
         };
         (portal.plan.columns(), portal.formats.clone())
     };
     if columns.is_empty() {
         wire.feed(Out::NoData(NoData::new())).await?;
     } else {
-        wire.feed(messages::row_description(&columns, &formats)).await?;
+        wire.feed(messages::row_description(&columns, &formats))
+            .await?;
     }
     Ok(Ok(()))
 }
@@ -291,12 +420,17 @@ async fn on_describe(wire: &mut Wire, session: &mut Session, describe: Describe)
 async fn on_execute(wire: &mut Wire, session: &mut Session, execute: Execute) -> Step {
     let name = execute.name.unwrap_or_default();
     let Some(mut portal) = session.portals.remove(&name) else {
-        return Ok(Err(PgError::new("34000", format!("portal \"{name}\" does not exist"))));
+        return Ok(Err(PgError::new(
+            "34000",
+            format!("portal \"{name}\" does not exist"),
+        )));
     };
     if matches!(portal.plan, Plan::Empty) {
-        wire.feed(Out::EmptyQueryResponse(EmptyQueryResponse::new())).await?;
+        wire.feed(Out::EmptyQueryResponse(EmptyQueryResponse::new()))
+            .await?;
         return Ok(Ok(()));
     }
+    session.begin_implicit(Implicit::Extended);
     let (outcome, sent) = match portal.pending.take() {
         Some(pending) => pending,
         None => match session.run(&portal.plan, &portal.params).await {
@@ -314,10 +448,14 @@ async fn on_execute(wire: &mut Wire, session: &mut Session, execute: Execute) ->
         }
     }
     if end < outcome.rows.len() {
-        wire.feed(Out::PortalSuspended(PortalSuspended::new())).await?;
+        wire.feed(Out::PortalSuspended(PortalSuspended::new()))
+            .await?;
         portal.pending = Some((outcome, end));
     } else {
-        wire.feed(Out::CommandComplete(CommandComplete::new(outcome.tag.clone()))).await?;
+        wire.feed(Out::CommandComplete(CommandComplete::new(
+            outcome.tag.clone(),
+        )))
+        .await?;
         report_changed_settings(wire, session).await?;
     }
     session.portals.insert(name, portal);

@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::catalog::{self, Tables};
+use super::checkpoint;
 use crate::functions::{self, SessionClock};
 
 /// The writer: the store, and the clock its `now()` reads (set by the
@@ -31,6 +32,12 @@ pub(crate) struct WriterLease(OwnedMutexGuard<Writer>);
 impl WriterLease {
     pub fn conn(&self) -> &Connection {
         self.0.store.conn()
+    }
+
+    /// Runs a transaction-control statement (`BEGIN IMMEDIATE`, `COMMIT`,
+    /// `ROLLBACK`) from the statement cache: they run on every write.
+    pub fn control(&self, sql: &str) -> rusqlite::Result<()> {
+        self.conn().prepare_cached(sql)?.raw_execute().map(|_| ())
     }
 
     pub fn store(&mut self) -> &mut Store {
@@ -60,6 +67,8 @@ pub enum DatabaseError {
     Open(#[from] OpenError),
     #[error("preparing the database for the pg front door: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("starting the checkpoint thread: {0}")]
+    Thread(#[from] std::io::Error),
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +91,12 @@ impl Database {
         let clock = Arc::new(SessionClock::new(SessionClock::system_now()));
         functions::register(store.conn(), clock.clone())?;
         store.conn().execute_batch(catalog::CREATE)?;
+        // Checkpoints run beside the writer (see `checkpoint`); the writer
+        // only checkpoints (what is left) when the WAL grows past the limit.
+        store
+            .conn()
+            .pragma_update(None, "wal_autocheckpoint", checkpoint::WRITER_LIMIT_PAGES)?;
+        checkpoint::spawn(store.path())?;
         let tables = Tables::load(store.conn())?;
         Ok(Database {
             inner: Arc::new(Inner {
@@ -99,8 +114,12 @@ impl Database {
     }
 
     /// A read-only connection whose `now()` is `clock`'s.
-    pub(crate) fn open_reader(&self, clock: Arc<SessionClock>) -> Result<Connection, DatabaseError> {
+    pub(crate) fn open_reader(
+        &self,
+        clock: Arc<SessionClock>,
+    ) -> Result<Connection, DatabaseError> {
         let conn = Store::open_reader_at(&self.inner.path)?;
+        conn.set_prepared_statement_cache_capacity(256);
         functions::register(&conn, clock)?;
         Ok(conn)
     }

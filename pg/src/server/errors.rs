@@ -102,7 +102,10 @@ fn from_sqlite_message(extended_code: Option<i32>, message: &str) -> PgError {
         }
         Some(ffi::SQLITE_CONSTRAINT_CHECK) => {
             let name = message.rsplit(": ").next().unwrap_or("");
-            return PgError::new("23514", format!("new row violates check constraint \"{name}\""));
+            return PgError::new(
+                "23514",
+                format!("new row violates check constraint \"{name}\""),
+            );
         }
         Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
             return PgError::new("23503", "insert or update violates foreign key constraint");
@@ -114,7 +117,10 @@ fn from_sqlite_message(extended_code: Option<i32>, message: &str) -> PgError {
             return PgError::new("55P03", format!("could not obtain lock: {message}"));
         }
         Some(code) if code & 0xff == ffi::SQLITE_READONLY => {
-            return PgError::new("25006", "cannot execute this statement in a read-only transaction");
+            return PgError::new(
+                "25006",
+                "cannot execute this statement in a read-only transaction",
+            );
         }
         _ => {}
     }
@@ -145,20 +151,32 @@ mod tests {
         );
         assert_eq!(
             dup,
-            PgError::new("23505", "duplicate key value violates unique constraint \"items_pkey\"")
+            PgError::new(
+                "23505",
+                "duplicate key value violates unique constraint \"items_pkey\""
+            )
         );
         let null = from_sqlite_message(
             Some(ffi::SQLITE_CONSTRAINT_NOTNULL),
             "NOT NULL constraint failed: items.name",
         );
         assert_eq!(null.code, "23502");
-        assert!(null.message.contains("column \"name\" of relation \"items\""));
+        assert!(
+            null.message
+                .contains("column \"name\" of relation \"items\"")
+        );
     }
 
     #[test]
     fn missing_objects_get_their_codes() {
-        assert_eq!(from_sqlite_message(Some(1), "no such table: nope").code, "42P01");
-        assert_eq!(from_sqlite_message(Some(1), "no such column: x").code, "42703");
+        assert_eq!(
+            from_sqlite_message(Some(1), "no such table: nope").code,
+            "42P01"
+        );
+        assert_eq!(
+            from_sqlite_message(Some(1), "no such column: x").code,
+            "42703"
+        );
         assert_eq!(from_sqlite_message(Some(1), "whatever").code, "XX000");
     }
 }

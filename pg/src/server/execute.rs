@@ -14,7 +14,11 @@ pub(crate) struct Outcome {
     pub tag: String,
 }
 
-pub(crate) fn run(conn: &Connection, statement: &Translated, params: &[Value]) -> Result<Outcome, PgError> {
+pub(crate) fn run(
+    conn: &Connection,
+    statement: &Translated,
+    params: &[Value],
+) -> Result<Outcome, PgError> {
     let mut stmt = conn.prepare_cached(&statement.sql)?;
     let wanted = stmt.parameter_count();
     for index in 1..=wanted {
@@ -26,12 +30,20 @@ pub(crate) fn run(conn: &Connection, statement: &Translated, params: &[Value]) -
     if columns > 0 {
         let mut cursor = stmt.raw_query();
         while let Some(row) = cursor.next()? {
-            rows.push((0..columns).map(|i| row.get::<_, Value>(i)).collect::<rusqlite::Result<_>>()?);
+            rows.push(
+                (0..columns)
+                    .map(|i| row.get::<_, Value>(i))
+                    .collect::<rusqlite::Result<_>>()?,
+            );
         }
     } else {
         stmt.raw_execute()?;
     }
-    let affected = if columns > 0 { rows.len() as u64 } else { conn.changes() };
+    let affected = if columns > 0 {
+        rows.len() as u64
+    } else {
+        conn.changes()
+    };
     let tag = tag(statement, rows.len(), affected);
     Ok(Outcome { rows, tag })
 }

@@ -56,7 +56,10 @@ pub(crate) fn data_row(
         let ty = columns.get(i).map_or(PgType::TEXT, |c| c.ty);
         put_field(&mut data, value, ty, format_of(formats, i))?;
     }
-    Ok(PgWireBackendMessage::DataRow(DataRow::new(data, row.len() as i16)))
+    Ok(PgWireBackendMessage::DataRow(DataRow::new(
+        data,
+        row.len() as i16,
+    )))
 }
 
 pub(crate) fn error(error: &PgError) -> PgWireBackendMessage {

@@ -10,6 +10,7 @@
 //!   PostgreSQL types of table columns.
 
 mod catalog;
+mod checkpoint;
 mod connection;
 pub mod database;
 mod encode;

@@ -12,13 +12,13 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::catalog::{self, Tables};
+use super::catalog::{self, SessionCatalog, Tables};
 use super::database::{Database, WriterLease};
 use super::errors::PgError;
 use super::execute::{self, Outcome};
 use super::statement::{self, Command};
 use crate::functions::{Clock, SessionClock};
-use crate::translate::{Column, StatementKind, Translated, translate};
+use crate::translate::{Column, StatementKind, Translated, translate_typed};
 use crate::types::PgType;
 
 pub(crate) const SERVER_VERSION: &str = "15.8";
@@ -69,9 +69,15 @@ impl Plan {
     pub fn columns(&self) -> Vec<Column> {
         match self {
             Plan::Sql(t) => t.columns.clone(),
-            Plan::Command(Command::Show(name)) => vec![Column { name: name.replace(' ', "_"), ty: PgType::TEXT }],
+            Plan::Command(Command::Show(name)) => vec![Column {
+                name: name.replace(' ', "_"),
+                ty: PgType::TEXT,
+            }],
             Plan::Command(Command::AdvisoryUnlockAll) => {
-                vec![Column { name: "pg_advisory_unlock_all".to_owned(), ty: PgType::TEXT }]
+                vec![Column {
+                    name: "pg_advisory_unlock_all".to_owned(),
+                    ty: PgType::TEXT,
+                }]
             }
             _ => Vec::new(),
         }
@@ -84,13 +90,28 @@ impl Plan {
         }
     }
 
-    fn ends_failed_transaction(&self) -> bool {
+    pub fn ends_failed_transaction(&self) -> bool {
         matches!(
             self,
-            Plan::Command(Command::Rollback | Command::Commit | Command::Savepoint { rolls_back: true, .. })
+            Plan::Command(
+                Command::Rollback
+                    | Command::Commit
+                    | Command::Savepoint {
+                        rolls_back: true,
+                        ..
+                    }
+            )
         )
     }
+}
 
+/// Who opened an implicit transaction block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Implicit {
+    /// A query string of several statements: it ends with the string.
+    Simple,
+    /// The extended protocol: it ends at the next Sync.
+    Extended,
 }
 
 /// Where the session is, transaction-wise (ReadyForQuery's I, T, E).
@@ -127,8 +148,9 @@ pub(crate) struct Session {
     reader: Connection,
     writer: Option<WriterLease>,
     pub txn: Txn,
-    /// The current block was opened for a multi-statement query string.
-    implicit: bool,
+    /// The current block is implicit: opened for a multi-statement query
+    /// string, or by the extended protocol until the next Sync.
+    implicit: Option<Implicit>,
     ddl_in_txn: bool,
     pub statements: HashMap<String, Prepared>,
     pub portals: HashMap<String, Portal>,
@@ -136,12 +158,19 @@ pub(crate) struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("pid", &self.pid).field("txn", &self.txn).finish()
+        f.debug_struct("Session")
+            .field("pid", &self.pid)
+            .field("txn", &self.txn)
+            .finish()
     }
 }
 
 impl Session {
-    pub fn new(db: Database, user: &str, startup: &BTreeMap<String, String>) -> Result<Session, PgError> {
+    pub fn new(
+        db: Database,
+        user: &str,
+        startup: &BTreeMap<String, String>,
+    ) -> Result<Session, PgError> {
         let clock = Arc::new(SessionClock::new(SessionClock::system_now()));
         let reader = db
             .open_reader(clock.clone())
@@ -166,7 +195,7 @@ impl Session {
             reader,
             writer: None,
             txn: Txn::Idle,
-            implicit: false,
+            implicit: None,
             ddl_in_txn: false,
             statements: HashMap::new(),
             portals: HashMap::new(),
@@ -178,17 +207,23 @@ impl Session {
         REPORTED
             .iter()
             .map(|(name, _)| (name.to_string(), self.setting(name)))
-            .chain([("session_authorization".to_owned(), self.setting("session_authorization"))])
+            .chain([(
+                "session_authorization".to_owned(),
+                self.setting("session_authorization"),
+            )])
             .collect()
     }
 
     fn setting(&self, name: &str) -> String {
-        self.settings.get(&name.to_ascii_lowercase()).cloned().unwrap_or_default()
+        self.settings
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Turns one statement's text into a plan, translating SQL against the
     /// tables as this session sees them now.
-    pub fn plan(&self, sql: &str) -> Result<Plan, PgError> {
+    pub fn plan(&self, sql: &str, given: &[Option<PgType>]) -> Result<Plan, PgError> {
         if sql.trim().is_empty() {
             return Ok(Plan::Empty);
         }
@@ -199,11 +234,16 @@ impl Session {
             (Some(writer), true) => Arc::new(Tables::load(writer.conn())?),
             _ => self.db.tables(),
         };
-        let mut translated = translate(sql, tables.as_ref())?;
+        let user = self.setting("session_authorization");
+        let catalog = SessionCatalog { tables: &tables, user: &user };
+        let mut translated = translate_typed(sql, &catalog, given)?;
         match translated.len() {
             1 => Ok(Plan::Sql(Box::new(translated.remove(0)))),
             0 => Ok(Plan::Empty),
-            _ => Err(PgError::new("42601", "cannot insert multiple commands into a prepared statement")),
+            _ => Err(PgError::new(
+                "42601",
+                "cannot insert multiple commands into a prepared statement",
+            )),
         }
     }
 
@@ -235,20 +275,20 @@ impl Session {
         }
     }
 
-    /// Opens the block of a multi-statement query string.
-    pub fn begin_implicit(&mut self) {
-        self.txn = Txn::Block;
-        self.implicit = true;
+    /// Opens an implicit block, unless a block is already open.
+    pub fn begin_implicit(&mut self, kind: Implicit) {
+        if self.txn == Txn::Idle {
+            self.txn = Txn::Block;
+            self.implicit = Some(kind);
+        }
     }
 
-    /// Ends the block of a multi-statement query string: commit if it went
-    /// well, roll back if not.
-    pub async fn end_implicit(&mut self, ok: bool) -> Result<(), PgError> {
-        if !self.implicit {
+    /// Ends an implicit block: commit if it went well, roll back if not.
+    pub async fn end_implicit(&mut self) -> Result<(), PgError> {
+        if self.implicit.take().is_none() {
             return Ok(());
         }
-        self.implicit = false;
-        if ok && self.txn == Txn::Block {
+        if self.txn == Txn::Block {
             self.finish("COMMIT").await
         } else {
             self.finish("ROLLBACK").await
@@ -263,9 +303,11 @@ impl Session {
         let in_block = self.txn != Txn::Idle;
         if self.writer.is_none() {
             let writer = self.db.writer().await;
-            writer.clock().start_transaction(self.clock.transaction_start());
+            writer
+                .clock()
+                .start_transaction(self.clock.transaction_start());
             if in_block {
-                writer.conn().execute_batch("BEGIN IMMEDIATE")?;
+                writer.control("BEGIN IMMEDIATE")?;
             }
             self.writer = Some(writer);
         }
@@ -276,7 +318,12 @@ impl Session {
         result
     }
 
-    fn on_writer(&mut self, statement: &Translated, params: &[Value], in_block: bool) -> Result<Outcome, PgError> {
+    fn on_writer(
+        &mut self,
+        statement: &Translated,
+        params: &[Value],
+        in_block: bool,
+    ) -> Result<Outcome, PgError> {
         let db = self.db.clone();
         let Some(writer) = self.writer.as_mut() else {
             return Err(PgError::new("XX000", "the writer is not held"));
@@ -286,7 +333,7 @@ impl Session {
                 return execute::run(writer.conn(), statement, params);
             };
             if !in_block {
-                writer.conn().execute_batch("BEGIN IMMEDIATE")?;
+                writer.control("BEGIN IMMEDIATE")?;
             }
             let applied = writer
                 .store()
@@ -297,25 +344,34 @@ impl Session {
                 self.ddl_in_txn = true;
                 applied?;
             } else {
-                let end = if applied.is_ok() { "COMMIT" } else { "ROLLBACK" };
-                writer.conn().execute_batch(end)?;
+                let end = if applied.is_ok() {
+                    "COMMIT"
+                } else {
+                    "ROLLBACK"
+                };
+                writer.control(end)?;
                 applied?;
                 db.reload_tables(writer.conn())?;
             }
-            Ok(Outcome { rows: Vec::new(), tag: execute::tag(statement, 0, 0) })
+            Ok(Outcome {
+                rows: Vec::new(),
+                tag: execute::tag(statement, 0, 0),
+            })
         })
     }
 
     /// Ends the open block with `COMMIT` or `ROLLBACK`.
     async fn finish(&mut self, end: &str) -> Result<(), PgError> {
         self.txn = Txn::Idle;
-        let Some(writer) = self.writer.take() else {
+        self.implicit = None;
+        let Some(mut writer) = self.writer.take() else {
             return Ok(());
         };
         let ddl = std::mem::take(&mut self.ddl_in_txn);
         tokio::task::block_in_place(|| {
-            writer.conn().execute_batch(end)?;
+            writer.control(end)?;
             if ddl {
+                writer.store().reload_schema()?;
                 self.db.reload_tables(writer.conn())?;
             }
             Ok(())
@@ -323,24 +379,34 @@ impl Session {
     }
 
     async fn command(&mut self, command: &Command) -> Result<Outcome, PgError> {
-        let tag = |t: &str| Ok(Outcome { rows: Vec::new(), tag: t.to_owned() });
+        let tag = |t: &str| {
+            Ok(Outcome {
+                rows: Vec::new(),
+                tag: t.to_owned(),
+            })
+        };
         match command {
             Command::Begin => {
-                if self.txn == Txn::Idle {
-                    self.txn = Txn::Block;
-                }
+                // BEGIN turns an implicit block into an explicit one.
+                self.implicit = None;
+                self.txn = Txn::Block;
                 tag("BEGIN")
             }
             Command::Commit => {
                 let failed = self.txn == Txn::Failed;
-                self.finish(if failed { "ROLLBACK" } else { "COMMIT" }).await?;
+                self.finish(if failed { "ROLLBACK" } else { "COMMIT" })
+                    .await?;
                 tag(if failed { "ROLLBACK" } else { "COMMIT" })
             }
             Command::Rollback => {
                 self.finish("ROLLBACK").await?;
                 tag("ROLLBACK")
             }
-            Command::Savepoint { sql, tag: name, rolls_back } => {
+            Command::Savepoint {
+                sql,
+                tag: name,
+                rolls_back,
+            } => {
                 if self.txn == Txn::Idle {
                     return Err(PgError::new(
                         "25P01",
@@ -349,13 +415,25 @@ impl Session {
                 }
                 if self.writer.is_none() {
                     let writer = self.db.writer().await;
-                    writer.clock().start_transaction(self.clock.transaction_start());
-                    writer.conn().execute_batch("BEGIN IMMEDIATE")?;
+                    writer
+                        .clock()
+                        .start_transaction(self.clock.transaction_start());
+                    writer.control("BEGIN IMMEDIATE")?;
                     self.writer = Some(writer);
                 }
-                if let Some(writer) = &self.writer {
-                    tokio::task::block_in_place(|| writer.conn().execute_batch(sql))
-                        .map_err(|e| savepoint_error(e, sql))?;
+                let ddl = self.ddl_in_txn;
+                if let Some(writer) = &mut self.writer {
+                    tokio::task::block_in_place(|| {
+                        writer
+                            .conn()
+                            .execute_batch(sql)
+                            .map_err(|e| savepoint_error(e, sql))?;
+                        // Rolling back to a savepoint can undo DDL.
+                        if *rolls_back && ddl {
+                            writer.store().reload_schema()?;
+                        }
+                        Ok::<_, PgError>(())
+                    })?;
                 }
                 if *rolls_back {
                     self.txn = Txn::Block;
@@ -376,9 +454,15 @@ impl Session {
                     other => other,
                 };
                 let Some(value) = self.settings.get(name) else {
-                    return Err(PgError::new("42704", format!("unrecognized configuration parameter \"{name}\"")));
+                    return Err(PgError::new(
+                        "42704",
+                        format!("unrecognized configuration parameter \"{name}\""),
+                    ));
                 };
-                Ok(Outcome { rows: vec![vec![Value::Text(value.clone())]], tag: "SHOW".to_owned() })
+                Ok(Outcome {
+                    rows: vec![vec![Value::Text(value.clone())]],
+                    tag: "SHOW".to_owned(),
+                })
             }
             Command::Reset(name) => {
                 match name {
@@ -388,8 +472,11 @@ impl Session {
                 tag("RESET")
             }
             Command::DiscardAll => {
-                if self.txn != Txn::Idle {
-                    return Err(PgError::new("25001", "DISCARD ALL cannot run inside a transaction block"));
+                if self.txn != Txn::Idle && self.implicit != Some(Implicit::Extended) {
+                    return Err(PgError::new(
+                        "25001",
+                        "DISCARD ALL cannot run inside a transaction block",
+                    ));
                 }
                 self.statements.clear();
                 self.portals.clear();
@@ -401,18 +488,28 @@ impl Session {
                     None => self.statements.clear(),
                     Some(name) => {
                         if self.statements.remove(name).is_none() {
-                            return Err(PgError::new("26000", format!("prepared statement \"{name}\" does not exist")));
+                            return Err(PgError::new(
+                                "26000",
+                                format!("prepared statement \"{name}\" does not exist"),
+                            ));
                         }
                     }
                 }
-                tag(if name.is_none() { "DEALLOCATE ALL" } else { "DEALLOCATE" })
+                tag(if name.is_none() {
+                    "DEALLOCATE ALL"
+                } else {
+                    "DEALLOCATE"
+                })
             }
             Command::CloseAll => {
                 self.portals.clear();
                 tag("CLOSE CURSOR ALL")
             }
             Command::NoOp(name) => tag(name),
-            Command::AdvisoryUnlockAll => Ok(Outcome { rows: vec![vec![Value::Text(String::new())]], tag: "SELECT 1".to_owned() }),
+            Command::AdvisoryUnlockAll => Ok(Outcome {
+                rows: vec![vec![Value::Text(String::new())]],
+                tag: "SELECT 1".to_owned(),
+            }),
         }
     }
 
@@ -424,15 +521,26 @@ impl Session {
     }
 
     fn set(&mut self, name: &str, value: String) -> Result<(), PgError> {
-        let unsupported = |what: &str| PgError::new("0A000", format!("patina sessions only support {what}"));
+        let unsupported =
+            |what: &str| PgError::new("0A000", format!("patina sessions only support {what}"));
         match name {
-            "timezone" if !matches!(value.to_ascii_uppercase().as_str(), "UTC" | "GMT" | "ETC/UTC" | "Z" | "UCT" | "ZULU" | "+00" | "0") => {
+            "timezone"
+                if !matches!(
+                    value.to_ascii_uppercase().as_str(),
+                    "UTC" | "GMT" | "ETC/UTC" | "Z" | "UCT" | "ZULU" | "+00" | "0"
+                ) =>
+            {
                 return Err(unsupported("TimeZone UTC"));
             }
             "datestyle" if !value.to_ascii_uppercase().starts_with("ISO") => {
                 return Err(unsupported("DateStyle ISO"));
             }
-            "client_encoding" if !matches!(value.to_ascii_uppercase().replace('-', "").as_str(), "UTF8" | "UNICODE") => {
+            "client_encoding"
+                if !matches!(
+                    value.to_ascii_uppercase().replace('-', "").as_str(),
+                    "UTF8" | "UNICODE"
+                ) =>
+            {
                 return Err(unsupported("client_encoding UTF8"));
             }
             _ => {}

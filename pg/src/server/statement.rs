@@ -14,8 +14,15 @@ pub(crate) enum Command {
     Commit,
     Rollback,
     /// SAVEPOINT, RELEASE and ROLLBACK TO, run as written.
-    Savepoint { sql: String, tag: &'static str, rolls_back: bool },
-    Set { name: String, value: Option<String> },
+    Savepoint {
+        sql: String,
+        tag: &'static str,
+        rolls_back: bool,
+    },
+    Set {
+        name: String,
+        value: Option<String>,
+    },
     Show(String),
     Reset(Option<String>),
     DiscardAll,
@@ -53,7 +60,9 @@ fn words(sql: &str) -> Vec<String> {
 
 fn unquote(value: &str) -> String {
     let v = value.trim();
-    if v.len() >= 2 && (v.starts_with('\'') && v.ends_with('\'') || v.starts_with('"') && v.ends_with('"')) {
+    if v.len() >= 2
+        && (v.starts_with('\'') && v.ends_with('\'') || v.starts_with('"') && v.ends_with('"'))
+    {
         v[1..v.len() - 1].replace("''", "'")
     } else {
         v.to_owned()
@@ -69,12 +78,22 @@ pub(crate) fn command(sql: &str) -> Option<Command> {
     Some(match (first, second) {
         ("BEGIN" | "START", _) => Command::Begin,
         ("COMMIT" | "END", _) => Command::Commit,
-        ("ROLLBACK" | "ABORT", _) if upper.iter().any(|w| w == "TO") => {
-            Command::Savepoint { sql: sql.to_owned(), tag: "ROLLBACK", rolls_back: true }
-        }
+        ("ROLLBACK" | "ABORT", _) if upper.iter().any(|w| w == "TO") => Command::Savepoint {
+            sql: sql.to_owned(),
+            tag: "ROLLBACK",
+            rolls_back: true,
+        },
         ("ROLLBACK" | "ABORT", _) => Command::Rollback,
-        ("SAVEPOINT", _) => Command::Savepoint { sql: sql.to_owned(), tag: "SAVEPOINT", rolls_back: false },
-        ("RELEASE", _) => Command::Savepoint { sql: sql.to_owned(), tag: "RELEASE", rolls_back: false },
+        ("SAVEPOINT", _) => Command::Savepoint {
+            sql: sql.to_owned(),
+            tag: "SAVEPOINT",
+            rolls_back: false,
+        },
+        ("RELEASE", _) => Command::Savepoint {
+            sql: sql.to_owned(),
+            tag: "RELEASE",
+            rolls_back: false,
+        },
         ("SET", Some("TRANSACTION")) => Command::NoOp("SET"),
         ("SET", Some("SESSION")) if upper.get(2).is_some_and(|w| w == "CHARACTERISTICS") => {
             Command::NoOp("SET")
@@ -95,12 +114,16 @@ pub(crate) fn command(sql: &str) -> Option<Command> {
                 .or_else(|| {
                     // SET TIME ZONE 'UTC'
                     let lower = rest.to_ascii_lowercase();
-                    lower.starts_with("time zone").then(|| ("timezone", rest[9..].trim()))
+                    lower
+                        .starts_with("time zone")
+                        .then(|| ("timezone", rest[9..].trim()))
                 })?;
-            let value = (!value.eq_ignore_ascii_case("DEFAULT")).then(|| {
-                value.split(',').map(unquote).collect::<Vec<_>>().join(", ")
-            });
-            Command::Set { name: name.to_ascii_lowercase(), value }
+            let value = (!value.eq_ignore_ascii_case("DEFAULT"))
+                .then(|| value.split(',').map(unquote).collect::<Vec<_>>().join(", "));
+            Command::Set {
+                name: name.to_ascii_lowercase(),
+                value,
+            }
         }
         ("SHOW", _) => Command::Show(words[1..].join(" ").to_ascii_lowercase()),
         ("RESET", Some("ALL")) => Command::Reset(None),
@@ -131,22 +154,46 @@ mod tests {
 
     #[test]
     fn recognises_session_statements() {
-        assert_eq!(command("BEGIN ISOLATION LEVEL REPEATABLE READ"), Some(Command::Begin));
+        assert_eq!(
+            command("BEGIN ISOLATION LEVEL REPEATABLE READ"),
+            Some(Command::Begin)
+        );
         assert_eq!(command("end"), Some(Command::Commit));
         assert_eq!(
             command("SET application_name = 'psql'"),
-            Some(Command::Set { name: "application_name".into(), value: Some("psql".into()) })
+            Some(Command::Set {
+                name: "application_name".into(),
+                value: Some("psql".into())
+            })
         );
         assert_eq!(
             command("SET extra_float_digits TO 3"),
-            Some(Command::Set { name: "extra_float_digits".into(), value: Some("3".into()) })
+            Some(Command::Set {
+                name: "extra_float_digits".into(),
+                value: Some("3".into())
+            })
         );
-        assert_eq!(command("SHOW TRANSACTION ISOLATION LEVEL"), Some(Command::Show("transaction isolation level".into())));
+        assert_eq!(
+            command("SHOW TRANSACTION ISOLATION LEVEL"),
+            Some(Command::Show("transaction isolation level".into()))
+        );
         assert_eq!(command("RESET ALL"), Some(Command::Reset(None)));
-        assert_eq!(command("SELECT pg_advisory_unlock_all()"), Some(Command::AdvisoryUnlockAll));
-        assert!(matches!(command("ROLLBACK TO SAVEPOINT a"), Some(Command::Savepoint { rolls_back: true, .. })));
+        assert_eq!(
+            command("SELECT pg_advisory_unlock_all()"),
+            Some(Command::AdvisoryUnlockAll)
+        );
+        assert!(matches!(
+            command("ROLLBACK TO SAVEPOINT a"),
+            Some(Command::Savepoint {
+                rolls_back: true,
+                ..
+            })
+        ));
         assert_eq!(command("ROLLBACK"), Some(Command::Rollback));
-        assert_eq!(command("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"), Some(Command::NoOp("SET")));
+        assert_eq!(
+            command("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
+            Some(Command::NoOp("SET"))
+        );
         assert_eq!(command("SELECT 1"), None);
     }
 }

@@ -12,6 +12,17 @@ pub trait Catalog {
     /// The columns of `table` in order, with their PostgreSQL types;
     /// `None` when there is no such table.
     fn columns(&self, table: &str) -> Option<Vec<(String, PgType)>>;
+
+    /// The database the session is connected to, for
+    /// `current_database()`.
+    fn database(&self) -> String {
+        "postgres".into()
+    }
+
+    /// The session's user, for `current_user` and `session_user`.
+    fn user(&self) -> String {
+        "postgres".into()
+    }
 }
 
 impl<S: BuildHasher> Catalog for HashMap<String, Vec<(String, PgType)>, S> {
@@ -47,6 +58,14 @@ impl Catalog for Overlay<'_> {
             Some(change) => change.clone(),
             None => self.base.columns(table),
         }
+    }
+
+    fn database(&self) -> String {
+        self.base.database()
+    }
+
+    fn user(&self) -> String {
+        self.base.user()
     }
 }
 

@@ -173,9 +173,42 @@ impl Translator<'_> {
         if let (Some(number), Ty::Unknown) = (placeholder(expr), ty) {
             self.params.set(number, target);
         }
+        let function = if context == Context::Assignment {
+            "pg_assign"
+        } else {
+            "pg_cast"
+        };
         if let Some((value, literal_type)) = literal(expr) {
             let from = ty.known().or(literal_type);
-            *expr = value_expr(cast(value, from, target, context)?);
+            let error = match cast(value.clone(), from, target, context) {
+                Ok(folded) => {
+                    *expr = value_expr(folded);
+                    return Ok(());
+                }
+                Err(error) => error,
+            };
+            // PostgreSQL reads an untyped literal with its type's input
+            // function while parsing, but converts a typed constant, and
+            // applies a type modifier (`varchar(3)`, `numeric(3,0)`), only
+            // when the statement runs: those errors wait for the run too.
+            if !error.sqlstate().starts_with("22") {
+                return Err(error);
+            }
+            let (value, from) = match from {
+                Some(from) => (value, Some(from)),
+                None => {
+                    let unmodified = target.without_modifier();
+                    match cast(value, None, unmodified, context) {
+                        Ok(read) => (read, Some(unmodified)),
+                        Err(_) => return Err(error),
+                    }
+                }
+            };
+            let from_arg = from.map_or(Expr::value(Value::Null), type_name);
+            *expr = call(
+                function,
+                vec![value_expr(value), from_arg, type_name(target)],
+            );
             return Ok(());
         }
         let from = match ty {
@@ -188,11 +221,6 @@ impl Translator<'_> {
             Ty::Unknown => return Ok(()),
             Ty::Known(from) if !needs_conversion(from, target) => return Ok(()),
             Ty::Known(from) => Some(from),
-        };
-        let function = if context == Context::Assignment {
-            "pg_assign"
-        } else {
-            "pg_cast"
         };
         let from_arg = from.map_or(Expr::value(Value::Null), type_name);
         *expr = call(function, vec![take(expr), from_arg, type_name(target)]);

@@ -46,15 +46,20 @@ pub(crate) struct Translator<'a> {
     pub(crate) scopes: Scopes,
     /// The `WITH` queries in scope, innermost last.
     pub(crate) ctes: Vec<(String, Vec<(String, PgType)>)>,
+    /// While translating a `RETURNING` list: the target's name, whose
+    /// qualifier SQLite does not accept there (`RETURNING t.id` must be
+    /// `RETURNING id`).
+    pub(crate) returning_target: Option<String>,
 }
 
 impl<'a> Translator<'a> {
-    pub(crate) fn new(catalog: &'a dyn Catalog) -> Translator<'a> {
+    pub(crate) fn new(catalog: &'a dyn Catalog, params: Params) -> Translator<'a> {
         Translator {
             catalog,
-            params: Params::default(),
+            params,
             scopes: Scopes::default(),
             ctes: Vec::new(),
+            returning_target: None,
         }
     }
 

@@ -93,6 +93,9 @@ fn referential_action(action: &ReferentialAction) -> &'static str {
 enum Key {
     /// an ordinary column
     None,
+    /// a primary key column that is not the rowid: NOT NULL is declared,
+    /// since SQLite (unlike PostgreSQL) lets such a key hold NULL
+    Column,
     /// an integer primary key: `INTEGER PRIMARY KEY`, assigned when NULL
     Rowid,
     /// a `serial` or identity key: `AUTOINCREMENT` too, so that, like a
@@ -277,6 +280,7 @@ impl Translator<'_> {
         let mut definitions = Vec::new();
         for (column, (name, ty)) in create.columns.iter().zip(&columns) {
             let key = match (rowid.as_ref() == Some(name), auto.contains(name)) {
+                (false, _) if key.iter().flatten().any(|k| fold(k) == *name) => Key::Column,
                 (false, _) => Key::None,
                 (true, false) => Key::Rowid,
                 (true, true) => Key::Sequence,
@@ -300,10 +304,16 @@ impl Translator<'_> {
             table_ident,
             definitions.join(", ")
         );
+        // IF NOT EXISTS on an existing table changes nothing: the table
+        // keeps its own columns.
+        let existing = create
+            .if_not_exists
+            .then(|| self.catalog.columns(&table))
+            .flatten();
         Ok(TranslatedDdl {
             sql,
             table,
-            columns,
+            columns: existing.unwrap_or(columns),
             renamed_from: None,
         })
     }
@@ -315,11 +325,15 @@ impl Translator<'_> {
         key: Key,
         columns: &[(String, PgType)],
     ) -> Result<String, Error> {
-        let is_rowid = key != Key::None;
+        let is_rowid = matches!(key, Key::Rowid | Key::Sequence);
         let declares_key = column
             .options
             .iter()
             .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)));
+        let declares_not_null = column
+            .options
+            .iter()
+            .any(|o| matches!(o.option, ColumnOption::NotNull));
         let mut sql = if is_rowid {
             format!("{} INTEGER", column.name)
         } else {
@@ -365,6 +379,9 @@ impl Translator<'_> {
         if is_rowid && !declares_key {
             sql.push(' ');
             sql.push_str(key.clause());
+        }
+        if key == Key::Column && !declares_not_null {
+            sql.push_str(" NOT NULL");
         }
         Ok(sql)
     }

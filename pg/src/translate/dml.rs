@@ -178,10 +178,13 @@ impl Translator<'_> {
     }
 
     fn returning(&mut self, returning: &mut Option<Vec<SelectItem>>) -> Result<Columns, Error> {
-        match returning {
-            Some(items) => self.projection(items),
-            None => Ok(Vec::new()),
-        }
+        let Some(items) = returning else {
+            return Ok(Vec::new());
+        };
+        self.returning_target = self.scopes.innermost().first().map(|r| r.name.clone());
+        let columns = self.projection(items);
+        self.returning_target = None;
+        columns
     }
 
     /// Translates an `INSERT`; returns the `RETURNING` columns.

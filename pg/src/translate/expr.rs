@@ -3,12 +3,16 @@
 //! accepted; any other is a 0A000 error rather than a guess.
 
 use sqlparser::ast::{
-    CastKind as SqlCastKind, DateTimeField, Expr, InTarget, TrimWhereField, UnaryOperator, Value,
+    CastKind as SqlCastKind, DateTimeField, Expr, InTarget, LimitClause, Query, SetExpr,
+    TableFactor, TableWithJoins, TrimWhereField, UnaryOperator, Value,
 };
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
 
-use super::coerce::{CastKind, number_rank};
+use super::coerce::{CastKind, literal, number_rank};
 use super::context::{Translator, Ty, call, nested, number, string, take, type_name};
 use super::names::fold;
+use super::output::name_outputs;
 use crate::error::Error;
 use crate::types::{PgType, Scalar};
 use crate::values::numeric::Numeric;
@@ -62,8 +66,32 @@ impl Translator<'_> {
         let insensitive = matches!(expr, Expr::ILike { .. });
         match expr {
             Expr::Identifier(ident) => {
+                // Keywords in PostgreSQL, never columns.
+                if ident.quote_style.is_none()
+                    && matches!(fold(ident).as_str(), "current_schema" | "current_catalog")
+                    && let Some(value) = self.session_information(&fold(ident))
+                {
+                    *expr = string(value);
+                    return Ok(Ty::Known(PgType::TEXT));
+                }
                 let ty = self.scopes.resolve(None, &fold(ident))?;
                 Ok(Ty::Known(ty))
+            }
+            Expr::Ceil { expr: inner, field } | Expr::Floor { expr: inner, field } => {
+                if !matches!(
+                    field,
+                    sqlparser::ast::CeilFloorKind::DateTimeField(DateTimeField::NoDateTime)
+                ) {
+                    return Err(Error::Unsupported(format!("{expr}")));
+                }
+                let argument = take(inner);
+                let name = if matches!(expr, Expr::Ceil { .. }) {
+                    "ceil"
+                } else {
+                    "floor"
+                };
+                *expr = call(name, vec![argument]);
+                self.function(expr)
             }
             Expr::CompoundIdentifier(parts) => {
                 let (qualifier, column) = match parts.as_slice() {
@@ -76,6 +104,11 @@ impl Translator<'_> {
                 let ty = self.scopes.resolve(Some(&qualifier), &column)?;
                 if parts.len() == 3 {
                     parts.remove(0);
+                }
+                if self.returning_target.as_ref() == Some(&qualifier)
+                    && let Some(name) = parts.pop()
+                {
+                    *expr = Expr::Identifier(name);
                 }
                 Ok(Ty::Known(ty))
             }
@@ -279,10 +312,12 @@ impl Translator<'_> {
             }
             Expr::Subquery(query) => {
                 let columns = self.subquery(query)?;
-                match columns.as_slice() {
-                    [(_, ty)] => Ok(Ty::Known(*ty)),
-                    _ => Err(Error::Syntax("subquery must return only one column".into())),
-                }
+                let [(_, ty)] = columns.as_slice() else {
+                    return Err(Error::Syntax("subquery must return only one column".into()));
+                };
+                let ty = *ty;
+                single_row(query, ty)?;
+                Ok(Ty::Known(ty))
             }
             Expr::Function(_) => self.function(expr),
             Expr::Extract {
@@ -449,6 +484,13 @@ impl Translator<'_> {
     /// Rewrites a boolean condition (`WHERE`, `AND` operands…).
     pub(crate) fn condition(&mut self, expr: &mut Expr) -> Result<(), Error> {
         let ty = self.expr(expr)?;
+        if let Ty::Known(t) = ty
+            && t != PgType::BOOL
+        {
+            return Err(Error::DatatypeMismatch(format!(
+                "argument of a condition must be type boolean, not type {t}"
+            )));
+        }
         self.coerce(expr, ty, PgType::BOOL, CastKind::Implicit)
     }
 
@@ -492,6 +534,38 @@ impl Translator<'_> {
 
 fn expr_value_mut(value: &mut sqlparser::ast::ValueWithSpan) -> &mut Value {
     &mut value.value
+}
+
+/// Makes a translated scalar subquery fail, as in PostgreSQL, when it
+/// returns more than one row: `(SELECT pg_scalar(v) FROM (query))`, unless
+/// its `LIMIT 1` says it cannot.
+fn single_row(query: &mut Box<Query>, ty: PgType) -> Result<(), Error> {
+    let limited = matches!(
+        &query.limit_clause,
+        Some(LimitClause::LimitOffset { limit: Some(limit), .. })
+            if matches!(literal(limit), Some((rusqlite::types::Value::Integer(0 | 1), _)))
+    );
+    if limited {
+        return Ok(());
+    }
+    name_outputs(query, &vec![("v".to_string(), ty)])?;
+    let template = "SELECT pg_scalar(v) FROM (SELECT 1)";
+    let parsed = Parser::parse_sql(&PostgreSqlDialect {}, template)
+        .map_err(|e| Error::Syntax(e.to_string()))?
+        .pop();
+    let Some(sqlparser::ast::Statement::Query(mut wrapper)) = parsed else {
+        return Err(Error::Syntax(template.into()));
+    };
+    if let SetExpr::Select(select) = wrapper.body.as_mut()
+        && let Some(TableWithJoins {
+            relation: TableFactor::Derived { subquery, .. },
+            ..
+        }) = select.from.first_mut()
+    {
+        std::mem::swap(subquery, query);
+    }
+    *query = wrapper;
+    Ok(())
 }
 
 /// `NOT (expr)` when `negated`.

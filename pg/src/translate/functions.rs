@@ -4,7 +4,7 @@
 
 use sqlparser::ast::{
     BinaryOperator, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArguments,
+    FunctionArgumentClause, FunctionArguments,
 };
 
 use super::coerce::{CastKind, literal, number_rank};
@@ -29,10 +29,12 @@ fn arguments(function: &mut Function) -> Result<(Args<'_>, bool), Error> {
         }
         FunctionArguments::List(list) => list,
     };
-    if !list.clauses.is_empty() {
-        return Err(Error::Unsupported(format!(
-            "ORDER BY or other clauses inside {name}(…)"
-        )));
+    if list
+        .clauses
+        .iter()
+        .any(|c| !matches!(c, FunctionArgumentClause::OrderBy(_)))
+    {
+        return Err(Error::Unsupported(format!("clauses inside {name}(…)")));
     }
     let distinct = matches!(list.duplicate_treatment, Some(DuplicateTreatment::Distinct));
     if let [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] = list.args.as_slice() {
@@ -93,6 +95,20 @@ impl Translator<'_> {
                 "FILTER specified, but {name} is not an aggregate function"
             )));
         }
+        if let FunctionArguments::List(list) = &mut function.args {
+            for clause in &mut list.clauses {
+                if let FunctionArgumentClause::OrderBy(items) = clause {
+                    if !aggregate {
+                        return Err(Error::Syntax(format!(
+                            "ORDER BY specified, but {name} is not an aggregate function"
+                        )));
+                    }
+                    for item in items {
+                        self.order_by_item(item, &Vec::new())?;
+                    }
+                }
+            }
+        }
         let (args, distinct) = arguments(function)?;
         if distinct && !aggregate {
             return Err(Error::Syntax(format!(
@@ -117,6 +133,22 @@ impl Translator<'_> {
                 shorthand: false,
             };
             return self.expr(expr);
+        }
+        if name == "mod" && arity == 2 {
+            let mut owned: Vec<Expr> = args.into_iter().map(take).collect();
+            let right = owned.remove(1);
+            *expr = Expr::BinaryOp {
+                left: Box::new(nested(owned.remove(0))),
+                op: BinaryOperator::Modulo,
+                right: Box::new(nested(right)),
+            };
+            return self.expr(expr);
+        }
+        if arity == 0
+            && let Some(value) = self.session_information(&name)
+        {
+            *expr = string(value);
+            return Ok(Ty::Known(PgType::TEXT));
         }
         let wrong_arity = || Error::UndefinedFunction(format!("{name} with {arity} arguments"));
         let mut types = Vec::with_capacity(arity);
@@ -279,6 +311,14 @@ impl Translator<'_> {
                 if first.known() != Some(PgType::BYTEA) {
                     self.string_args(&mut args, &types)?;
                 }
+                // character(n) pads with spaces that do not count
+                if first
+                    .known()
+                    .is_some_and(|t| matches!(t.scalar(), Scalar::Bpchar(_)) && !t.is_array())
+                    && let Some(arg) = args.pop()
+                {
+                    *arg = call("rtrim", vec![take(arg), string(" ")]);
+                }
                 rename(function, "length");
                 PgType::INT4
             }
@@ -308,7 +348,7 @@ impl Translator<'_> {
             }
             ("concat" | "concat_ws", _) if arity > 0 => {
                 for (arg, ty) in args.iter_mut().zip(types.iter()) {
-                    self.coerce(arg, *ty, PgType::TEXT, CastKind::Explicit)?;
+                    self.output_text(arg, *ty)?;
                 }
                 PgType::TEXT
             }
@@ -452,6 +492,14 @@ impl Translator<'_> {
                 return Ok(Ty::Known(PgType::INT4));
             }
             _ => {
+                if let Some((sqlite, result)) = self.plain_function(&name, &mut args, &types)? {
+                    rename(function, sqlite);
+                    return Ok(Ty::Known(result));
+                }
+                let owned: Vec<Expr> = args.into_iter().map(take).collect();
+                if let Some(ty) = self.polymorphic_function(&name, owned, types.clone(), expr)? {
+                    return Ok(ty);
+                }
                 let shown: Vec<String> = types
                     .iter()
                     .map(|t| t.known().map_or("unknown".into(), |t| t.to_string()))

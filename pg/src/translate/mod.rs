@@ -15,8 +15,11 @@
 //! (casts), `expr`, `operators` and `functions` (expressions), `query`
 //! (`SELECT`), `output` (result column names, `*`), `dml`
 //! (`INSERT`/`UPDATE`/`DELETE`), `ddl` (`CREATE`/`ALTER`/`DROP`),
-//! `transaction` (`BEGIN`…).
+//! `transaction` (`BEGIN`…); `builtins` (plain functions chosen by
+//! overload) and `polymorphic` (functions typed by their arguments, and
+//! the session information functions) complete `functions`.
 
+mod builtins;
 mod catalog;
 mod coerce;
 mod context;
@@ -28,6 +31,7 @@ mod names;
 mod operators;
 mod output;
 mod params;
+mod polymorphic;
 mod query;
 mod scope;
 mod transaction;
@@ -43,6 +47,7 @@ use crate::error::Error;
 use crate::types::PgType;
 use catalog::Overlay;
 use context::Translator;
+use params::Params;
 
 /// What kind of statement was translated; the wire layer builds its
 /// command tag from it.
@@ -109,12 +114,23 @@ pub struct Translated {
 /// Tables created by an earlier statement of the same string are known to
 /// the later ones.
 pub fn translate(sql: &str, catalog: &dyn Catalog) -> Result<Vec<Translated>, Error> {
+    translate_typed(sql, catalog, &[])
+}
+
+/// Like [`translate`], with the types a client declared for `$1…$n`
+/// (`None` where it left the type to the server): they win over inferred
+/// ones, as a Parse message's parameter OIDs do in PostgreSQL.
+pub fn translate_typed(
+    sql: &str,
+    catalog: &dyn Catalog,
+    given: &[Option<PgType>],
+) -> Result<Vec<Translated>, Error> {
     let statements =
         Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| Error::Syntax(e.to_string()))?;
     let mut overlay = Overlay::new(catalog);
     let mut translated = Vec::with_capacity(statements.len());
     for mut statement in statements {
-        let result = translate_statement(&mut statement, &overlay)?;
+        let result = translate_statement(&mut statement, &overlay, given)?;
         if let Some(ddl) = &result.ddl {
             if let Some(old) = &ddl.renamed_from {
                 overlay.set(old.clone(), None);
@@ -137,8 +153,9 @@ fn columns(columns: Vec<(String, PgType)>) -> Vec<Column> {
 fn translate_statement(
     statement: &mut Statement,
     catalog: &dyn Catalog,
+    given: &[Option<PgType>],
 ) -> Result<Translated, Error> {
-    let mut translator = Translator::new(catalog);
+    let mut translator = Translator::new(catalog, Params::given(given));
     let simple = |kind: StatementKind, sql: String| Translated {
         kind,
         sql,
@@ -444,7 +461,7 @@ mod tests {
         let t = one("CREATE TABLE t (a int, b text, PRIMARY KEY (a, b), CHECK (a > 0))");
         assert_eq!(
             t.sql,
-            "CREATE TABLE t (a INTEGER, b TEXT, PRIMARY KEY (a, b), CHECK (a > 0))"
+            "CREATE TABLE t (a INTEGER NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b), CHECK (a > 0))"
         );
         assert!(matches!(
             err("CREATE TABLE t (id serial, v text)"),
@@ -633,7 +650,119 @@ mod tests {
     }
 
     #[test]
+    fn keys_and_create_if_not_exists_follow_postgres() {
+        // a primary key is NOT NULL in PostgreSQL; SQLite needs it said
+        assert_eq!(
+            one("CREATE TABLE t (k text PRIMARY KEY, v int)").sql,
+            "CREATE TABLE t (k TEXT PRIMARY KEY NOT NULL, v INTEGER)"
+        );
+        assert_eq!(
+            one("CREATE TABLE t (a text, b int NOT NULL, c int, PRIMARY KEY (a, b))").sql,
+            "CREATE TABLE t (a TEXT NOT NULL, b INTEGER NOT NULL, c INTEGER, PRIMARY KEY (a, b))"
+        );
+        // an existing table keeps its columns
+        let t = one("CREATE TABLE IF NOT EXISTS items (id int PRIMARY KEY)");
+        assert_eq!(t.ddl.map(|d| d.columns.len()), Some(9));
+    }
+
+    #[test]
+    fn queries_print_for_sqlite() {
+        let sql = |s: &str| one(s).sql;
+        assert_eq!(
+            sql("SELECT id FROM items ORDER BY id OFFSET 2"),
+            "SELECT id FROM items ORDER BY id NULLS LAST LIMIT -1 OFFSET 2"
+        );
+        assert_eq!(
+            sql("SELECT string_agg(name, ',' ORDER BY price DESC) FROM items"),
+            "SELECT group_concat(name, ',' ORDER BY (price) COLLATE pg_numeric DESC NULLS FIRST) FROM items"
+        );
+        assert_eq!(
+            sql("INSERT INTO items AS i (id) VALUES (1) RETURNING i.id, i.name"),
+            "INSERT INTO items AS i (id) VALUES (1) RETURNING id, name"
+        );
+        assert_eq!(
+            sql("SELECT (SELECT id FROM items)"),
+            "SELECT (SELECT pg_scalar(v) FROM (SELECT id AS \"v\" FROM items))"
+        );
+        assert_eq!(
+            sql("SELECT (SELECT id FROM items LIMIT 1)"),
+            "SELECT (SELECT id FROM items LIMIT 1)"
+        );
+        assert_eq!(
+            sql("SELECT x FROM unnest(ARRAY[1, 2]) AS u(x)"),
+            "SELECT x FROM (SELECT value AS \"x\" FROM json_each(pg_array('integer', 1, 2))) AS \"u\""
+        );
+        assert_eq!(
+            sql("SELECT concat('a', active), length('ab'::char(4)) FROM items"),
+            "SELECT concat('a', substr('ft', ((active) + 1), 1)), length(rtrim('ab  ', ' ')) FROM items"
+        );
+    }
+
+    #[test]
+    fn more_result_types_follow_postgres() {
+        // RowDescription in PostgreSQL 15
+        let t = one(
+            "SELECT (-3.5)::int, '10'::numeric::int, 1.5::numeric(4,1)::text, substr('ab', 1), \
+             1::real / 3, 1::real * 1::real, ceil(2.5), ceil(2), mod(7, 2), 2 ^ 3, \
+             version(), current_database(), current_schema, jsonb_build_object('a', 1), \
+             ARRAY[1] || 2, array_to_string(tags, ','), CASE WHEN true THEN 1 ELSE id END FROM items",
+        );
+        let expected = [
+            ("int4", "integer"),
+            ("int4", "integer"),
+            ("text", "text"),
+            ("substr", "text"),
+            ("?column?", "double precision"),
+            ("?column?", "real"),
+            ("ceil", "numeric"),
+            ("ceil", "double precision"),
+            ("mod", "integer"),
+            ("?column?", "double precision"),
+            ("version", "text"),
+            ("current_database", "text"),
+            ("current_schema", "text"),
+            ("jsonb_build_object", "jsonb"),
+            ("?column?", "integer[]"),
+            ("array_to_string", "text"),
+            ("id", "integer"),
+        ];
+        assert_eq!(
+            described(&t),
+            expected.map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        assert!(
+            polymorphic::version().starts_with("PostgreSQL 15.8 (patina "),
+            "{}",
+            polymorphic::version()
+        );
+    }
+
+    #[test]
+    fn value_errors_of_typed_constants_wait_for_the_run() {
+        // PostgreSQL: Parse succeeds, Execute fails (22003, 22001)
+        assert_eq!(
+            one("SELECT 1000::numeric(3,0)").sql,
+            "SELECT pg_cast(1000, 'integer', 'numeric(3,0)')"
+        );
+        assert_eq!(
+            one("INSERT INTO items (id, name) VALUES (1, 'much too long for twenty')").sql,
+            "INSERT INTO items (id, name) VALUES (1, pg_assign('much too long for twenty', \
+             'character varying', 'character varying(20)'))"
+        );
+        // …but an untyped literal is read while parsing
+        assert_eq!(err("SELECT '1000x'::numeric(3,0)").sqlstate(), "22P02");
+        assert_eq!(err("SELECT '2024-02-30'::date").sqlstate(), "22008");
+    }
+
+    #[test]
     fn errors_carry_postgres_sqlstates() {
+        assert_eq!(err("SELECT id FROM items WHERE name").sqlstate(), "42804");
+        assert_eq!(
+            err("SELECT id FROM items WHERE id AND true").sqlstate(),
+            "42804"
+        );
+        assert_eq!(err("SELECT sqrt(2.0)").sqlstate(), "0A000");
+        assert_eq!(err("SELECT reverse(1)").sqlstate(), "42883");
         assert_eq!(err("SELEC 1").sqlstate(), "42601");
         assert_eq!(err("SELECT * FROM nope").sqlstate(), "42P01");
         assert_eq!(err("SELECT nope FROM items").sqlstate(), "42703");

@@ -78,6 +78,18 @@ pub(crate) fn common_type(a: PgType, b: PgType, what: &str) -> Result<PgType, Er
     })
 }
 
+/// The result type of arithmetic on two numbers. As `common_type`, except
+/// that `real` with another type gives `double precision`: PostgreSQL has
+/// `real` operators only for `real` and `double precision` operands, and
+/// prefers the latter.
+fn arithmetic_type(a: PgType, b: PgType) -> Result<PgType, Error> {
+    let ty = common_type(a, b, "arithmetic")?;
+    if ty == PgType::FLOAT4 && a.without_modifier() != b.without_modifier() {
+        return Ok(PgType::FLOAT8);
+    }
+    Ok(ty)
+}
+
 /// How SQLite must compare values of a type to agree with PostgreSQL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Comparison {
@@ -243,6 +255,13 @@ impl Translator<'_> {
             BinaryOperator::StringConcat => {
                 let left_ty = self.expr(left)?;
                 let right_ty = self.expr(right)?;
+                let is_array = |t: Ty| t.known().is_some_and(PgType::is_array);
+                if is_array(left_ty) || is_array(right_ty) {
+                    let (rewritten, ty) =
+                        self.array_concat(take(left), left_ty, take(right), right_ty)?;
+                    *expr = rewritten;
+                    return Ok(Ty::Known(ty));
+                }
                 let stringish = |t: Ty| t.known().is_none_or(PgType::is_string);
                 if !stringish(left_ty) && !stringish(right_ty) {
                     return Err(Error::UndefinedOperator(format!(
@@ -320,8 +339,20 @@ impl Translator<'_> {
                 } else {
                     (right, left)
                 };
-                for side in [&mut **container, &mut **contained] {
-                    let ty = self.expr(side)?;
+                let container_ty = self.expr(container)?;
+                let contained_ty = self.expr(contained)?;
+                if container_ty.known().is_some_and(PgType::is_array)
+                    || contained_ty.known().is_some_and(PgType::is_array)
+                {
+                    let mut pair = [take(container), take(contained)];
+                    self.array_pair(&mut pair, &[container_ty, contained_ty], "@>")?;
+                    *expr = call("pg_array_contains", pair.into());
+                    return Ok(Ty::Known(PgType::BOOL));
+                }
+                for (side, ty) in [
+                    (&mut **container, container_ty),
+                    (&mut **contained, contained_ty),
+                ] {
                     match ty {
                         Ty::Known(t) if t == PgType::JSONB => {}
                         Ty::Known(t) => return Err(Error::Unsupported(format!("@> on {t}"))),
@@ -330,6 +361,41 @@ impl Translator<'_> {
                 }
                 *expr = call("pg_jsonb_contains", vec![take(container), take(contained)]);
                 Ok(Ty::Known(PgType::BOOL))
+            }
+            BinaryOperator::Question => {
+                let doc_ty = self.expr(left)?;
+                if doc_ty != Ty::Known(PgType::JSONB) {
+                    return Err(Error::UndefinedOperator(format!(
+                        "{} ? text",
+                        doc_ty.or_text()
+                    )));
+                }
+                self.text_operand(right)?;
+                *expr = call("pg_jsonb_has_key", vec![take(left), take(right)]);
+                Ok(Ty::Known(PgType::BOOL))
+            }
+            BinaryOperator::PGStartsWith => {
+                self.text_operand(left)?;
+                self.text_operand(right)?;
+                *expr = call("pg_starts_with", vec![take(left), take(right)]);
+                Ok(Ty::Known(PgType::BOOL))
+            }
+            BinaryOperator::PGExp => {
+                let left_ty = self.expr(left)?;
+                let right_ty = self.expr(right)?;
+                for (side, ty) in [(&mut **left, left_ty), (&mut **right, right_ty)] {
+                    match ty.known() {
+                        Some(t) if is_numeric(t) => {
+                            return Err(Error::Unsupported("numeric ^ numeric".into()));
+                        }
+                        Some(t) if number_rank(t).is_none() => {
+                            return Err(Error::UndefinedOperator(format!("{t} ^ {t}")));
+                        }
+                        _ => self.coerce(side, ty, PgType::FLOAT8, CastKind::Implicit)?,
+                    }
+                }
+                *expr = call("pg_power", vec![take(left), take(right)]);
+                Ok(Ty::Known(PgType::FLOAT8))
             }
             BinaryOperator::PGRegexMatch
             | BinaryOperator::PGRegexIMatch
@@ -381,6 +447,48 @@ impl Translator<'_> {
         }
     }
 
+    /// `||` with an array: two arrays concatenated, or an element
+    /// appended or prepended.
+    fn array_concat(
+        &mut self,
+        mut left: Expr,
+        left_ty: Ty,
+        mut right: Expr,
+        right_ty: Ty,
+    ) -> Result<(Expr, PgType), Error> {
+        let element_of = |t: Ty| t.known().and_then(PgType::element);
+        // An untyped operand next to an array is an array too.
+        let array_or_unknown = |t: Ty| t == Ty::Unknown || element_of(t).is_some();
+        if array_or_unknown(left_ty) && array_or_unknown(right_ty) {
+            let mut pair = [left, right];
+            let ty = self.array_pair(&mut pair, &[left_ty, right_ty], "||")?;
+            return Ok((call("pg_array_cat", pair.into()), ty));
+        }
+        match (element_of(left_ty), element_of(right_ty)) {
+            (Some(element), _) => {
+                self.coerce(&mut right, right_ty, element, CastKind::Implicit)?;
+                let array = left_ty.or_text();
+                Ok((
+                    call("pg_array_append", vec![left, right, type_name(element)]),
+                    array,
+                ))
+            }
+            (_, Some(element)) => {
+                self.coerce(&mut left, left_ty, element, CastKind::Implicit)?;
+                let array = right_ty.or_text();
+                Ok((
+                    call("pg_array_prepend", vec![left, right, type_name(element)]),
+                    array,
+                ))
+            }
+            (None, None) => Err(Error::UndefinedOperator(format!(
+                "{} || {}",
+                left_ty.or_text(),
+                right_ty.or_text()
+            ))),
+        }
+    }
+
     /// `+ - * / %` on numbers, dates, timestamps and intervals.
     fn arithmetic(
         &mut self,
@@ -408,7 +516,7 @@ impl Translator<'_> {
             (Ty::Known(l), Ty::Known(r)) => (l, r),
         };
         if let (Some(_), Some(_)) = (number_rank(l), number_rank(r)) {
-            let ty = common_type(l, r, "arithmetic")?;
+            let ty = arithmetic_type(l, r)?;
             return Ok((number_arithmetic(left, op, right, ty), ty));
         }
         let plus = matches!(op, BinaryOperator::Plus);

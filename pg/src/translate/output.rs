@@ -9,7 +9,6 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use super::coerce::literal;
 use super::names::fold;
 use super::query::Columns;
 use super::scope::Relation;
@@ -44,51 +43,74 @@ fn internal_name(ty: PgType) -> &'static str {
 
 /// The name PostgreSQL gives an unaliased output column (`FigureColname`).
 pub(crate) fn column_name(expr: &Expr) -> String {
+    figure_name(expr).map_or_else(|| "?column?".into(), |(name, _)| name)
+}
+
+/// How sure a name is, as in PostgreSQL's `FigureColnameInternal`: a cast
+/// keeps its operand's name only when the operand names itself strongly
+/// (a column or a function), and a `CASE` its `ELSE` result's likewise.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Strength {
+    /// a name from a type or a keyword (`int4`, `case`)
+    Weak,
+    /// a column's or a function's name
+    Strong,
+}
+
+fn figure_name(expr: &Expr) -> Option<(String, Strength)> {
+    let strong = |name: &str| Some((name.to_string(), Strength::Strong));
     match expr {
-        Expr::Identifier(ident) => fold(ident),
-        Expr::CompoundIdentifier(parts) => parts.last().map_or_else(|| "?column?".into(), fold),
-        Expr::Function(f) => f.name.0.last().map_or_else(
-            || "?column?".into(),
-            |p| match p {
-                sqlparser::ast::ObjectNamePart::Identifier(ident) => fold(ident),
-                sqlparser::ast::ObjectNamePart::Function(_) => "?column?".into(),
-            },
-        ),
+        Expr::Identifier(ident) => Some((fold(ident), Strength::Strong)),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|p| (fold(p), Strength::Strong)),
+        Expr::Function(f) => match f.name.0.last()? {
+            sqlparser::ast::ObjectNamePart::Identifier(ident) => {
+                Some((fold(ident), Strength::Strong))
+            }
+            sqlparser::ast::ObjectNamePart::Function(_) => None,
+        },
         Expr::Cast {
             expr, data_type, ..
-        } => {
-            if literal(expr).is_some() || matches!(expr.as_ref(), Expr::Value(_)) {
-                PgType::from_data_type(data_type)
-                    .map_or_else(|_| "?column?".into(), |t| internal_name(t).into())
-            } else {
-                column_name(expr)
-            }
-        }
-        Expr::Nested(inner) => column_name(inner),
-        Expr::CompoundFieldAccess { root, .. } => column_name(root),
-        Expr::Case { .. } => "case".into(),
-        Expr::Exists { .. } => "exists".into(),
-        Expr::Array(_) => "array".into(),
-        Expr::Extract { .. } => "extract".into(),
-        Expr::Position { .. } => "position".into(),
-        Expr::Substring { .. } => "substring".into(),
-        Expr::Trim { trim_where, .. } => match trim_where {
-            Some(sqlparser::ast::TrimWhereField::Leading) => "ltrim".into(),
-            Some(sqlparser::ast::TrimWhereField::Trailing) => "rtrim".into(),
-            _ => "btrim".into(),
+        } => match figure_name(expr) {
+            Some(named @ (_, Strength::Strong)) => Some(named),
+            _ => PgType::from_data_type(data_type)
+                .ok()
+                .map(|t| (internal_name(t).to_string(), Strength::Weak)),
         },
+        Expr::Nested(inner) => figure_name(inner),
+        Expr::CompoundFieldAccess { root, .. } => figure_name(root),
+        Expr::Case { else_result, .. } => match else_result.as_deref().and_then(figure_name) {
+            Some(named @ (_, Strength::Strong)) => Some(named),
+            _ => Some(("case".into(), Strength::Weak)),
+        },
+        Expr::Exists { .. } => strong("exists"),
+        Expr::Array(_) => strong("array"),
+        Expr::Extract { .. } => strong("extract"),
+        Expr::Position { .. } => strong("position"),
+        Expr::Substring { shorthand, .. } => {
+            strong(if *shorthand { "substr" } else { "substring" })
+        }
+        Expr::Ceil { .. } => strong("ceil"),
+        Expr::Floor { .. } => strong("floor"),
+        Expr::Trim { trim_where, .. } => strong(match trim_where {
+            Some(sqlparser::ast::TrimWhereField::Leading) => "ltrim",
+            Some(sqlparser::ast::TrimWhereField::Trailing) => "rtrim",
+            _ => "btrim",
+        }),
         Expr::Subquery(query) => match query.body.as_ref() {
             SetExpr::Select(select) => match select.projection.first() {
-                Some(SelectItem::UnnamedExpr(expr)) => column_name(expr),
-                Some(SelectItem::ExprWithAlias { alias, .. }) => fold(alias),
-                _ => "?column?".into(),
+                Some(SelectItem::UnnamedExpr(expr)) => figure_name(expr),
+                Some(SelectItem::ExprWithAlias { alias, .. }) => {
+                    Some((fold(alias), Strength::Strong))
+                }
+                _ => None,
             },
-            _ => "?column?".into(),
+            _ => None,
         },
         Expr::TypedString(typed) => PgType::from_data_type(&typed.data_type)
-            .map_or_else(|_| "?column?".into(), |t| internal_name(t).into()),
-        Expr::Interval(_) => "interval".into(),
-        _ => "?column?".into(),
+            .ok()
+            .map(|t| (internal_name(t).to_string(), Strength::Weak)),
+        Expr::Interval(_) => Some(("interval".into(), Strength::Weak)),
+        _ => None,
     }
 }
 

@@ -18,6 +18,13 @@ pub(crate) struct Params {
 }
 
 impl Params {
+    /// Parameters whose types the client gave (`None`: infer it).
+    pub(crate) fn given(types: &[Option<PgType>]) -> Params {
+        Params {
+            types: types.iter().map(|t| t.map(PgType::without_modifier)).collect(),
+        }
+    }
+
     /// If `expr` is a placeholder `$n`, rewrites it to `?n` and returns
     /// `n`.
     pub(crate) fn rewrite(&mut self, expr: &mut Expr) -> Result<Option<usize>, Error> {

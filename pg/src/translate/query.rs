@@ -6,7 +6,7 @@
 
 use sqlparser::ast::{
     Distinct, Expr, FunctionArg, FunctionArgExpr, GroupByExpr, Join, JoinConstraint, JoinOperator,
-    LimitClause, OrderByKind, Query, Select, SelectFlavor, SelectItem,
+    LimitClause, OrderByExpr, OrderByKind, Query, Select, SelectFlavor, SelectItem,
     SelectItemQualifiedWildcardKind, SetExpr, SetOperator, SetQuantifier, TableAlias, TableFactor,
     TableWithJoins, WildcardAdditionalOptions,
 };
@@ -14,7 +14,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use super::coerce::{CastKind, literal};
-use super::context::{Translator, Ty, call, take};
+use super::context::{Translator, Ty, call, number, take};
 use super::names::{fold, object_name, unqualified};
 use super::operators::{Comparison, common_type, comparison, numeric_collation};
 use super::output::{column_name, expand, name_outputs};
@@ -148,34 +148,7 @@ impl Translator<'_> {
                 return Err(Error::Unsupported("ORDER BY ALL".into()));
             };
             for item in items {
-                if item.with_fill.is_some() {
-                    return Err(Error::Unsupported("ORDER BY … WITH FILL".into()));
-                }
-                let descending = match &item.options.sort {
-                    None | Some(sqlparser::ast::OrderBySort::Asc) => false,
-                    Some(sqlparser::ast::OrderBySort::Desc) => true,
-                    Some(sqlparser::ast::OrderBySort::Using(_)) => {
-                        return Err(Error::Unsupported("ORDER BY … USING".into()));
-                    }
-                };
-                // PostgreSQL sorts NULL as larger than any value; SQLite as smaller.
-                item.options.nulls_first.get_or_insert(descending);
-                let ty = self.order_key(&mut item.expr, &columns)?;
-                match ty.known().map(comparison) {
-                    Some(Comparison::Numeric) => {
-                        item.expr = numeric_collation(take(&mut item.expr))
-                    }
-                    Some(Comparison::Interval) => {
-                        item.expr = call("pg_interval_key", vec![take(&mut item.expr)]);
-                    }
-                    Some(Comparison::EqualityOnly) => {
-                        return Err(Error::Unsupported(format!(
-                            "ORDER BY a value of type {}",
-                            ty.or_text()
-                        )));
-                    }
-                    Some(Comparison::Native) | None => {}
-                }
+                self.order_by_item(item, &columns)?;
             }
         }
         if let Some(limit_clause) = limit_clause {
@@ -197,9 +170,47 @@ impl Translator<'_> {
             if let Some(offset) = offset {
                 let ty = self.expr(&mut offset.value)?;
                 self.coerce(&mut offset.value, ty, PgType::INT8, CastKind::Implicit)?;
+                // SQLite takes OFFSET only after a LIMIT; a negative one is none.
+                limit.get_or_insert_with(|| number(-1));
             }
         }
         Ok(columns)
+    }
+
+    /// Rewrites one `ORDER BY` item of a query (whose output columns are
+    /// `columns`) or of an aggregate's arguments (`columns` empty).
+    pub(crate) fn order_by_item(
+        &mut self,
+        item: &mut OrderByExpr,
+        columns: &Columns,
+    ) -> Result<(), Error> {
+        if item.with_fill.is_some() {
+            return Err(Error::Unsupported("ORDER BY … WITH FILL".into()));
+        }
+        let descending = match &item.options.sort {
+            None | Some(sqlparser::ast::OrderBySort::Asc) => false,
+            Some(sqlparser::ast::OrderBySort::Desc) => true,
+            Some(sqlparser::ast::OrderBySort::Using(_)) => {
+                return Err(Error::Unsupported("ORDER BY … USING".into()));
+            }
+        };
+        // PostgreSQL sorts NULL as larger than any value; SQLite as smaller.
+        item.options.nulls_first.get_or_insert(descending);
+        let ty = self.order_key(&mut item.expr, columns)?;
+        match ty.known().map(comparison) {
+            Some(Comparison::Numeric) => item.expr = numeric_collation(take(&mut item.expr)),
+            Some(Comparison::Interval) => {
+                item.expr = call("pg_interval_key", vec![take(&mut item.expr)]);
+            }
+            Some(Comparison::EqualityOnly) => {
+                return Err(Error::Unsupported(format!(
+                    "ORDER BY a value of type {}",
+                    ty.or_text()
+                )));
+            }
+            Some(Comparison::Native) | None => {}
+        }
+        Ok(())
     }
 
     /// An `ORDER BY` or `GROUP BY` key: an output column position, an
@@ -553,8 +564,54 @@ impl Translator<'_> {
                 table_with_joins,
                 alias: None,
             } => self.translate_from_item(table_with_joins),
+            TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                with_offset_alias: None,
+                with_ordinality: false,
+            } if array_exprs.len() == 1 => {
+                let alias = alias.take();
+                let mut array = array_exprs.remove(0);
+                let relation = self.unnest(&mut array, alias.as_ref())?;
+                let mut subquery = json_each_values(array)?;
+                name_outputs(&mut subquery, &relation.columns)?;
+                *factor = TableFactor::Derived {
+                    lateral: false,
+                    subquery: Box::new(subquery),
+                    alias: Some(TableAlias {
+                        explicit: true,
+                        name: sqlparser::ast::Ident::with_quote('"', &relation.name),
+                        columns: Vec::new(),
+                        at: None,
+                    }),
+                    sample: None,
+                };
+                self.scopes.add(relation)
+            }
             other => Err(Error::Unsupported(format!("FROM item {other}"))),
         }
+    }
+
+    /// `unnest(array)` in `FROM`: its relation, one column of the
+    /// element type (named `unnest` unless the alias names it).
+    fn unnest(&mut self, array: &mut Expr, alias: Option<&TableAlias>) -> Result<Relation, Error> {
+        let ty = self.expr(array)?;
+        let array_ty = match ty {
+            Ty::Known(t) if t.is_array() => t,
+            Ty::Unknown => {
+                self.coerce(array, ty, PgType::TEXT.array_of(), CastKind::Implicit)?;
+                PgType::TEXT.array_of()
+            }
+            Ty::Known(t) => return Err(Error::UndefinedFunction(format!("unnest({t})"))),
+        };
+        let element = array_ty.element().unwrap_or(PgType::TEXT);
+        let columns = vec![("unnest".to_string(), element)];
+        let (name, columns) = match alias {
+            Some(alias) => (fold(&alias.name), rename_columns(columns, alias)?),
+            None => ("unnest".to_string(), columns),
+        };
+        Ok(Relation { name, columns })
     }
 
     fn cte(&self, name: &str) -> Option<Columns> {

@@ -95,14 +95,15 @@ pub fn parse(input: &str, kind: Kind) -> Result<i64, Error> {
         field().ok_or_else(invalid)?,
         field().ok_or_else(invalid)?,
     );
+    let overflow = || Error::DatetimeFieldOverflow(input.into());
     let month = u32::try_from(month)
         .ok()
         .filter(|m| (1..=12).contains(m))
-        .ok_or_else(invalid)?;
+        .ok_or_else(overflow)?;
     let day = u32::try_from(day)
         .ok()
         .filter(|d| *d >= 1 && *d <= days_in_month(year, month))
-        .ok_or_else(invalid)?;
+        .ok_or_else(overflow)?;
     if !(1..=9999).contains(&year) {
         return Err(Error::OutOfRange(kind.name().into()));
     }
@@ -143,7 +144,7 @@ pub fn parse_time_of_day(time: &str) -> Option<i64> {
 }
 
 /// Parses `SS[.ffffff]` into microseconds, rounding past six digits.
-fn parse_seconds(text: &str) -> Option<i64> {
+pub(crate) fn parse_seconds(text: &str) -> Option<i64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -293,13 +294,14 @@ mod tests {
 
     #[test]
     fn rejects_invalid_input() {
-        for bad in [
-            "2023-02-29",
-            "2024-13-01",
-            "yesterday-ish",
-            "2024-01-01 25:00",
-            "2024-01-01 10:00 +99",
-        ] {
+        // PostgreSQL: 22008 date/time field value out of range
+        for overflow in ["2023-02-29", "2024-13-01", "2024-04-31"] {
+            assert_eq!(
+                parse(overflow, Kind::Date),
+                Err(Error::DatetimeFieldOverflow(overflow.into()))
+            );
+        }
+        for bad in ["yesterday-ish", "2024-01-01 25:00", "2024-01-01 10:00 +99"] {
             assert!(
                 matches!(
                     parse(bad, Kind::Timestamp),

@@ -3,7 +3,7 @@
 //! `IntervalStyle=postgres` output, which is also the stored text.
 
 use crate::error::Error;
-use crate::values::datetime::{USECS_PER_DAY, USECS_PER_SEC, parse_time_of_day};
+use crate::values::datetime::{USECS_PER_DAY, USECS_PER_SEC, parse_seconds};
 
 /// An interval as PostgreSQL keeps it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,7 +41,7 @@ impl Interval {
                     Some(body) => (-1, body),
                     None => (1, token.strip_prefix('+').unwrap_or(token)),
                 };
-                result.micros += sign * parse_time_of_day(body).ok_or_else(invalid)?;
+                result.micros += sign * parse_time(body).ok_or_else(invalid)?;
                 continue;
             }
             let (number, unit) = match token.find(|c: char| c.is_ascii_alphabetic()) {
@@ -133,6 +133,29 @@ impl Interval {
     }
 }
 
+/// `H:MM[:SS[.ffffff]]` of an interval, in microseconds: unlike a time
+/// of day, the hours are unbounded (`36:00:00` is how `interval '36
+/// hours'` prints).
+fn parse_time(text: &str) -> Option<i64> {
+    let mut parts = text.split(':');
+    let hours: i64 = parts.next()?.parse().ok()?;
+    let minutes: i64 = parts.next()?.parse().ok()?;
+    let seconds = match parts.next() {
+        Some(s) => parse_seconds(s)?,
+        None => 0,
+    };
+    if parts.next().is_some()
+        || hours < 0
+        || !(0..60).contains(&minutes)
+        || seconds >= 60 * USECS_PER_SEC
+    {
+        return None;
+    }
+    hours
+        .checked_mul(3600 * USECS_PER_SEC)?
+        .checked_add(minutes * 60 * USECS_PER_SEC + seconds)
+}
+
 impl std::fmt::Display for Interval {
     /// PostgreSQL's `IntervalStyle=postgres` output.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -211,12 +234,15 @@ mod tests {
         assert_eq!(show("1 day ago"), "-1 days");
         assert_eq!(show("2 weeks"), "14 days");
         assert_eq!(show("3h"), "03:00:00");
+        assert_eq!(show("36:00:00"), "36:00:00");
+        assert_eq!(show("-100:30"), "-100:30:00");
     }
 
     #[test]
     fn rejects_unknown_units() {
         assert!(Interval::parse("3 fortnights").is_err());
         assert!(Interval::parse("").is_err());
+        assert!(Interval::parse("1:60").is_err());
     }
 
     #[test]

@@ -4,10 +4,13 @@
 
 use std::cmp::Ordering;
 
+use rusqlite::types::Value as StoredValue;
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::types::{PgType, Scalar};
 use crate::values::numeric::Numeric;
+use crate::values::text;
 
 /// Parses JSON text, as `json` or `jsonb` input does.
 pub fn parse(text: &str, ty: &str) -> Result<Value, Error> {
@@ -58,6 +61,40 @@ fn write_jsonb(value: &Value, out: &mut String) {
             out.push('}');
         }
     }
+}
+
+/// PostgreSQL's `to_json` of a stored value of type `ty`, as JSON text:
+/// numbers and booleans bare, JSON embedded, arrays compact, dates and
+/// times in ISO 8601, anything else a string of its text form; `None` for
+/// NULL.
+pub fn stored_to_json(value: &StoredValue, ty: PgType) -> Option<String> {
+    if matches!(value, StoredValue::Null) {
+        return None;
+    }
+    if ty.is_array() {
+        let text = text::to_pg_text(value, PgType::JSON)?;
+        return Some(
+            serde_json::from_str::<Value>(&text).map_or(text, |parsed| parsed.to_string()),
+        );
+    }
+    let printed = text::to_pg_text(value, ty)?;
+    Some(match ty.scalar() {
+        Scalar::Bool => (printed == "t").to_string(),
+        Scalar::Int2 | Scalar::Int4 | Scalar::Int8 | Scalar::Numeric(_) => printed,
+        Scalar::Float4 | Scalar::Float8 if printed.parse::<f64>().is_ok_and(f64::is_finite) => {
+            printed
+        }
+        Scalar::Json | Scalar::Jsonb => printed,
+        Scalar::Timestamp | Scalar::Timestamptz => {
+            let iso = printed.replacen(' ', "T", 1);
+            let iso = match (ty.scalar(), iso.rsplit_once(['+', '-'])) {
+                (Scalar::Timestamptz, Some((_, zone))) if zone.len() == 2 => format!("{iso}:00"),
+                _ => iso,
+            };
+            Value::String(iso).to_string()
+        }
+        _ => Value::String(printed).to_string(),
+    })
 }
 
 /// One step of a JSON path: an object key, or an array index (negative

@@ -261,6 +261,40 @@ impl Numeric {
         u32::try_from(rscale).unwrap_or(0)
     }
 
+    /// The integer part, toward zero (`trunc`).
+    pub fn trunc(self) -> Numeric {
+        match pow10(self.scale) {
+            Ok(factor) => Numeric {
+                mantissa: self.mantissa / factor,
+                scale: 0,
+            },
+            Err(_) => Numeric::from_i64(0),
+        }
+    }
+
+    /// The largest integer not above the value (`floor`).
+    pub fn floor(self) -> Numeric {
+        let whole = self.trunc();
+        if self.mantissa < 0 && whole.cmp_value(self) != Ordering::Equal {
+            Numeric {
+                mantissa: whole.mantissa - 1,
+                scale: 0,
+            }
+        } else {
+            whole
+        }
+    }
+
+    /// The smallest integer not below the value (`ceil`).
+    pub fn ceil(self) -> Numeric {
+        -(-self).floor()
+    }
+
+    /// -1, 0 or 1 (`sign`).
+    pub fn signum(self) -> Numeric {
+        Numeric::from_i64(self.mantissa.signum() as i64)
+    }
+
     /// Whether the value is an integer in `i64` range, as that integer.
     pub fn to_i64_rounded(self) -> Result<i64, Error> {
         let rounded = self.with_scale(0)?;
