@@ -74,6 +74,15 @@ pub enum Error {
     /// An invalid regular expression (2201B).
     #[error("invalid regular expression: {0}")]
     InvalidRegex(String),
+    /// A type name that names no type (42704).
+    #[error("type \"{0}\" does not exist")]
+    UndefinedType(String),
+    /// A column outside `GROUP BY` and aggregates in a grouped query
+    /// (42803).
+    #[error(
+        "column \"{0}\" must appear in the GROUP BY clause or be used in an aggregate function"
+    )]
+    Grouping(String),
 }
 
 impl Error {
@@ -98,6 +107,8 @@ impl Error {
             Error::InvalidRegex(_) => "2201B",
             Error::InvalidArgument(_) => "2201F",
             Error::CardinalityViolation(_) => "21000",
+            Error::UndefinedType(_) => "42704",
+            Error::Grouping(_) => "42803",
         }
     }
 }

@@ -13,24 +13,35 @@
 //! |---|---|---|
 //! | `boolean` | `INTEGER` | `0` / `1` |
 //! | `smallint`, `integer`, `bigint` | `INTEGER` | the integer |
-//! | `real`, `double precision` | `REAL` | the float (`real` rounded to f32) |
-//! | `text`, `character varying(n)`, `character(n)` | `TEXT` | the string (`character(n)` blank-padded) |
+//! | `real`, `double precision` | `REAL` | the float (`real` rounded to f32); NaN as the text `'NaN'` (see below) |
+//! | `text`, `character varying(n)`, `character(n)`, `name` | `TEXT` | the string (`character(n)` blank-padded) |
+//! | `"char"` | `TEXT` | the one-character string (`''` for the zero byte) |
+//! | `oid`, `regtype` | `INTEGER` | the OID (0 to 4294967295) |
 //! | `bytea` | `BLOB` | the bytes |
 //! | `numeric(p,s)` | `TEXT COLLATE pg_numeric` | PostgreSQL's text output, scale kept (`'9.90'`); the collation orders numerically |
-//! | `date` | `TEXT` | `YYYY-MM-DD` |
+//! | `date` | `TEXT` | `YYYY-MM-DD`, or `infinity` / `-infinity` |
 //! | `time without time zone` | `TEXT` | `HH:MM:SS[.ffffff]` |
-//! | `timestamp without time zone` | `TEXT` | `YYYY-MM-DD HH:MM:SS[.ffffff]` |
-//! | `timestamp with time zone` | `TEXT` | `YYYY-MM-DD HH:MM:SS[.ffffff]+00`, always UTC |
+//! | `timestamp without time zone` | `TEXT` | `YYYY-MM-DD HH:MM:SS[.ffffff]`, or `infinity` / `-infinity` |
+//! | `timestamp with time zone` | `TEXT` | `YYYY-MM-DD HH:MM:SS[.ffffff]+00`, always UTC, or `infinity` / `-infinity` |
 //! | `interval` | `TEXT` | PostgreSQL's output (`1 year 2 mons 3 days 04:05:06`) |
 //! | `uuid` | `TEXT` | lower-case hyphenated |
 //! | `json` | `TEXT` | the text as given |
 //! | `jsonb` | `TEXT` | PostgreSQL's normalised output (`{"a": 1, "bb": [1, 2]}`) |
-//! | any array | `TEXT` | a JSON array of the element values (numbers, `true`/`false`, strings, `null`) |
+//! | any array | `TEXT` | a JSON array of the element values (numbers, `true`/`false`, strings, `null`; non-finite floats as the strings `"Infinity"`, `"-Infinity"`, `"NaN"`) |
 //!
 //! Every text format above is exactly what PostgreSQL prints with
 //! `DateStyle=ISO`, `TimeZone=UTC` and `IntervalStyle=postgres`, so the wire
 //! layer can send a stored text value unchanged; fixed-width fields and
 //! trimmed fractions make the date/time formats sort chronologically as text.
+//! `-infinity` sorts before every date (`-` is below the digits) and
+//! `infinity` after every one (`i` is above them), as in PostgreSQL.
+//!
+//! SQLite has no NaN: it turns a NaN float into NULL. A NaN `real` or
+//! `double precision` is therefore stored as the text `'NaN'`. SQLite
+//! orders every text after every number and compares texts exactly, which
+//! is PostgreSQL's rule for NaN: equal to itself and greater than every
+//! other value, `Infinity` included. Arithmetic on a stored NaN goes
+//! through the float functions, which read the text back as NaN.
 
 use sqlparser::ast::{
     ArrayElemTypeDef, CharacterLength, DataType, ExactNumberInfo, ObjectName, TimezoneInfo,
@@ -87,6 +98,14 @@ pub enum Scalar {
     Uuid,
     /// `jsonb`
     Jsonb,
+    /// `name`: an identifier of at most 63 bytes
+    Name,
+    /// `oid`: an unsigned 4-byte object identifier
+    Oid,
+    /// `"char"`: a single byte
+    Char,
+    /// `regtype`: a type, by OID (only `pg_typeof` returns it)
+    Regtype,
 }
 
 /// The SQLite storage class patina uses for a PostgreSQL type.
@@ -152,6 +171,14 @@ impl PgType {
     pub const UUID: PgType = PgType::scalar_type(Scalar::Uuid);
     /// `jsonb`
     pub const JSONB: PgType = PgType::scalar_type(Scalar::Jsonb);
+    /// `name`
+    pub const NAME: PgType = PgType::scalar_type(Scalar::Name);
+    /// `oid`
+    pub const OID: PgType = PgType::scalar_type(Scalar::Oid);
+    /// `"char"`
+    pub const CHAR: PgType = PgType::scalar_type(Scalar::Char);
+    /// `regtype`
+    pub const REGTYPE: PgType = PgType::scalar_type(Scalar::Regtype);
 
     /// The scalar type `scalar`.
     pub const fn scalar_type(scalar: Scalar) -> PgType {
@@ -220,6 +247,10 @@ impl PgType {
             Scalar::Numeric(_) => (1700, 1231),
             Scalar::Uuid => (2950, 2951),
             Scalar::Jsonb => (3802, 3807),
+            Scalar::Name => (19, 1003),
+            Scalar::Oid => (26, 1028),
+            Scalar::Char => (18, 1002),
+            Scalar::Regtype => (2206, 2211),
         };
         if self.array { array } else { scalar }
     }
@@ -250,7 +281,12 @@ impl PgType {
             return Storage::Text;
         }
         match self.scalar {
-            Scalar::Bool | Scalar::Int2 | Scalar::Int4 | Scalar::Int8 => Storage::Integer,
+            Scalar::Bool
+            | Scalar::Int2
+            | Scalar::Int4
+            | Scalar::Int8
+            | Scalar::Oid
+            | Scalar::Regtype => Storage::Integer,
             Scalar::Float4 | Scalar::Float8 => Storage::Real,
             Scalar::Bytea => Storage::Blob,
             _ => Storage::Text,
@@ -272,12 +308,13 @@ impl PgType {
         !self.array && matches!(self.scalar, Scalar::Int2 | Scalar::Int4 | Scalar::Int8)
     }
 
-    /// Whether this is a string type (`text`, `varchar`, `bpchar`).
+    /// Whether this is a string type (`text`, `varchar`, `bpchar`,
+    /// `name`), which PostgreSQL converts to `text` implicitly.
     pub fn is_string(self) -> bool {
         !self.array
             && matches!(
                 self.scalar,
-                Scalar::Text | Scalar::Varchar(_) | Scalar::Bpchar(_)
+                Scalar::Text | Scalar::Varchar(_) | Scalar::Bpchar(_) | Scalar::Name
             )
     }
 
@@ -395,6 +432,10 @@ impl PgType {
             ("numeric" | "decimal", [p]) => Scalar::Numeric(Some((*p, 0))),
             ("numeric" | "decimal", [p, s]) => Scalar::Numeric(Some((*p, *s))),
             ("uuid", []) => Scalar::Uuid,
+            ("name", []) => Scalar::Name,
+            ("oid", []) => Scalar::Oid,
+            ("\"char\"", []) => Scalar::Char,
+            ("regtype", []) => Scalar::Regtype,
             _ => return None,
         };
         Some(PgType::scalar_type(scalar))
@@ -402,7 +443,7 @@ impl PgType {
 }
 
 /// Every scalar type without modifiers, for lookups by OID.
-const ALL_SCALARS: [Scalar; 19] = [
+const ALL_SCALARS: [Scalar; 23] = [
     Scalar::Bool,
     Scalar::Bytea,
     Scalar::Int2,
@@ -422,6 +463,10 @@ const ALL_SCALARS: [Scalar; 19] = [
     Scalar::Numeric(None),
     Scalar::Uuid,
     Scalar::Jsonb,
+    Scalar::Name,
+    Scalar::Oid,
+    Scalar::Char,
+    Scalar::Regtype,
 ];
 
 fn custom_name(name: &ObjectName) -> String {
@@ -488,6 +533,10 @@ impl fmt::Display for PgType {
             Scalar::Numeric(Some((p, s))) => write!(f, "numeric({p},{s})")?,
             Scalar::Uuid => f.write_str("uuid")?,
             Scalar::Jsonb => f.write_str("jsonb")?,
+            Scalar::Name => f.write_str("name")?,
+            Scalar::Oid => f.write_str("oid")?,
+            Scalar::Char => f.write_str("\"char\"")?,
+            Scalar::Regtype => f.write_str("regtype")?,
         }
         if self.array {
             f.write_str("[]")?;
@@ -535,6 +584,10 @@ mod tests {
             ("numeric", 1700, 1231),
             ("uuid", 2950, 2951),
             ("jsonb", 3802, 3807),
+            ("name", 19, 1003),
+            ("oid", 26, 1028),
+            ("\"char\"", 18, 1002),
+            ("regtype", 2206, 2211),
         ];
         for (name, oid, array_oid) in expected {
             let t = PgType::from_name(name).expect(name);
@@ -579,6 +632,10 @@ mod tests {
             ("bytea", "bytea"),
             ("interval", "interval"),
             ("date", "date"),
+            ("name", "name"),
+            ("oid", "oid"),
+            ("\"char\"", "\"char\""),
+            ("pg_catalog.regtype", "regtype"),
         ];
         for (sql, name) in cases {
             assert_eq!(

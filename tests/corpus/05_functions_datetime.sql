@@ -96,3 +96,15 @@ INSERT INTO fd_log (msg) VALUES ('three');
 SELECT count(*) FROM fd_log WHERE at = now();
 
 COMMIT;
+
+SELECT md5('abc'), md5(''), md5(NULL), md5('héllo');
+
+SELECT to_timestamp(0), to_timestamp(1700000000.5), to_timestamp('Infinity'), to_timestamp(-1.25);
+
+SELECT age('2024-03-01'::timestamp, '2023-01-15'::timestamp), age(timestamp '2024-01-01', timestamp '2024-03-15 10:00');
+
+SELECT age('2024-03-31'::timestamptz, '2024-02-29 12:00'::timestamptz), age('2024-01-31'::timestamp, '2023-12-31 23:00');
+
+SELECT age('2024-03-01', '2024-01-31'), age('2024-02-01'::date, '2024-03-31'::date);
+
+SELECT age(timestamp '2000-01-01') > interval '20 years', age(now()) < interval '1 day';

@@ -172,6 +172,25 @@ SELECT id FROM er_t a, er_t b;
 -- error: 42803
 SELECT name, count(*) FROM er_t;
 
+-- error: 42803
+SELECT name, count(*) FROM er_t GROUP BY qty;
+
+-- error: 42803
+SELECT qty FROM er_t GROUP BY qty HAVING name = 'one';
+
+-- error: 42803
+SELECT * FROM er_t GROUP BY name;
+
+SELECT name, count(*) FROM er_t GROUP BY er_t.name ORDER BY name;
+
+SELECT upper(name) AS u, sum(qty) FROM er_t GROUP BY 1 ORDER BY 1;
+
+SELECT upper(name) AS u, max(qty) FROM er_t GROUP BY u ORDER BY u;
+
+SELECT qty FROM er_t GROUP BY qty HAVING count(*) > 0 ORDER BY qty;
+
+SELECT id, name, qty FROM er_t GROUP BY id ORDER BY id;
+
 -- error: 42601
 SELECT 1 UNION SELECT 1, 2;
 

@@ -45,24 +45,6 @@ const INTENDED_DIFFERENCES: &[(&str, &str)] = &[
          that is how patina auto-assigns `bigint PRIMARY KEY` (and serial) keys without \
          sequences, so an explicit NULL key gets a key where PostgreSQL fails with 23502",
     ),
-    (
-        "SELECT pg_typeof(1), pg_typeof(1.5), pg_typeof('a'::text), pg_typeof(now())",
-        "patina has no `regtype` type (OID 2206): pg_typeof returns the same type name as text",
-    ),
-    (
-        "SELECT pg_typeof(now()), pg_typeof(current_date)",
-        "patina has no `regtype` type (OID 2206): pg_typeof returns the same type name as text",
-    ),
-    (
-        "SELECT current_database(), current_schema(), current_user, session_user",
-        "patina has no `name` type (OID 19) yet: the session information functions return the \
-         same values as text",
-    ),
-    (
-        "SELECT current_schema, user",
-        "patina has no `name` type (OID 19) yet: the session information functions return the \
-         same values as text",
-    ),
 ];
 
 /// How long one statement may take on one server.

@@ -11,9 +11,7 @@
 //!   servers, so a wrong expectation shows on the reference too);
 //! - malformed binary parameters must fail with the same SQLSTATE.
 //!
-//! All mismatches are collected and reported together. Values patina does
-//! not store at all (`NaN`, infinite timestamps, infinite floats inside
-//! arrays) are left out.
+//! All mismatches are collected and reported together.
 //!
 //! The other tests bind parameters from Rust values, and with the types
 //! the client chose itself (`prepare_typed`, as sqlx does).
@@ -45,6 +43,8 @@ const COLUMNS: &[(&str, &str, &[&str])] = &[
         "double precision",
         &["1e300", "-0.000001", "-Infinity"],
     ),
+    ("f4n", "real", &["NaN", "-Infinity"]),
+    ("f8n", "double precision", &["NaN"]),
     (
         "n",
         "numeric",
@@ -74,6 +74,7 @@ const COLUMNS: &[(&str, &str, &[&str])] = &[
         ],
     ),
     ("d", "date", &["2024-02-29", "0001-01-01", "9999-12-31"]),
+    ("di", "date", &["infinity", "-infinity"]),
     ("tm", "time", &["10:11:12.345678", "00:00:00", "24:00:00"]),
     (
         "ts",
@@ -93,6 +94,11 @@ const COLUMNS: &[(&str, &str, &[&str])] = &[
             "1969-07-20 20:17:40-05",
         ],
     ),
+    ("tsi", "timestamp", &["-infinity", "infinity"]),
+    ("tzi", "timestamptz", &["infinity", "-infinity"]),
+    ("nm", "name", &["pg_catalog", "", "héllo wörld"]),
+    ("o", "oid", &["0", "4294967295", "-1"]),
+    ("ch", "\"char\"", &["a", "", "Z"]),
     (
         "iv",
         "interval",
@@ -108,6 +114,12 @@ const COLUMNS: &[(&str, &str, &[&str])] = &[
     ("ai8", "bigint[]", &["{-9223372036854775808,0}"]),
     ("af4", "real[]", &["{0.1,3.4e38,-1.5}"]),
     ("af8", "double precision[]", &["{1.5,-0.25,1e300,NULL}"]),
+    ("af4i", "real[]", &["{NaN,-Infinity}"]),
+    (
+        "af8i",
+        "double precision[]",
+        &["{Infinity,-Infinity,NaN,NULL}"],
+    ),
     ("an", "numeric[]", &["{1.50,-2,NULL,0.0001}"]),
     (
         "at",
@@ -121,6 +133,10 @@ const COLUMNS: &[(&str, &str, &[&str])] = &[
     ("ajb", "jsonb[]", &[r#"{"{\"b\":1,\"a\":2}",null}"#]),
     ("au", "uuid[]", &["{A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11}"]),
     ("ad", "date[]", &["{2024-01-01,NULL}"]),
+    ("adi", "date[]", &["{infinity,-infinity,2024-01-01}"]),
+    ("anm", "name[]", &[r#"{a,"b c",NULL}"#]),
+    ("ao", "oid[]", &["{1,4294967295,NULL}"]),
+    ("ach", "\"char\"[]", &["{a,b,NULL}"]),
     ("atm", "time[]", &["{10:00:00.5,23:59:59}"]),
     ("ats", "timestamp[]", &[r#"{"2024-01-01 10:00:00"}"#]),
     ("atz", "timestamptz[]", &[r#"{"2024-01-01 10:00:00+02"}"#]),
@@ -331,6 +347,7 @@ const MALFORMED: &[(&str, &[u8])] = &[
     ("jb", b"\x01{"),
     ("tm", &[0, 0, 0, 0x14, 0x1d, 0xd7, 0x60, 0x01]),
     ("iv", &[0; 12]),
+    ("o", &[0, 0, 1]),
     // an int8[] where an int4[] belongs, then one cut short
     (
         "ai4",

@@ -5,7 +5,7 @@
 //! text, `date_part` a float), `pg_datetime_add(value, interval, type,
 //! sign)`, `pg_datetime_diff(a, b, type)`, `pg_date_add_days(date, n)`,
 //! `pg_interval_add(a, b, sign)`, `pg_interval_mul(interval, factor)`,
-//! `pg_make_date(year, month, day)` and `pg_interval_key(interval)`, the
+//! `pg_make_date(year, month, day)`, `pg_to_timestamp(seconds)` and `pg_interval_key(interval)`, the
 //! number PostgreSQL orders intervals by.
 
 use std::sync::Arc;
@@ -86,6 +86,9 @@ pub(super) fn register(conn: &Connection, clock: Arc<dyn Clock>) -> Result<()> {
         else {
             return Ok(None);
         };
+        if let Some(stored) = datetime::infinite(&date) {
+            return Ok(Some(stored.to_owned()));
+        }
         let micros = datetime::parse(&date, Kind::Date).map_err(user_error)?;
         let shifted = micros
             .checked_add(days.saturating_mul(USECS_PER_DAY))
@@ -123,6 +126,12 @@ pub(super) fn register(conn: &Connection, clock: Arc<dyn Clock>) -> Result<()> {
         let micros = datetime::parse(&text, Kind::Date).map_err(user_error)?;
         Ok(Some(datetime::format(micros, Kind::Date)))
     })?;
+    conn.create_scalar_function("pg_to_timestamp", 1, deterministic(), |ctx| {
+        let Some(seconds) = ctx.get::<Option<f64>>(0)? else {
+            return Ok(None);
+        };
+        to_timestamp(seconds).map(Some).map_err(user_error)
+    })?;
     conn.create_scalar_function("pg_interval_key", 1, deterministic(), |ctx| {
         Ok(interval_arg(ctx, 0)?.map(Interval::span_micros))
     })?;
@@ -153,6 +162,26 @@ fn kind_of(ty: PgType) -> Result<Kind> {
     }
 }
 
+/// `to_timestamp(double precision)`: seconds since 1970 as a
+/// `timestamptz`, rounded to the microsecond; ±Infinity is ±infinity.
+fn to_timestamp(seconds: f64) -> std::result::Result<String, Error> {
+    if seconds.is_infinite() {
+        return Ok(if seconds > 0.0 {
+            "infinity"
+        } else {
+            "-infinity"
+        }
+        .into());
+    }
+    let micros = (seconds * USECS_PER_SEC as f64).round();
+    // i64::MAX as f64 rounds up; anything that large is out of range anyway
+    if !micros.is_finite() || micros.abs() >= i64::MAX as f64 {
+        return Err(Error::OutOfRange("timestamp".into()));
+    }
+    let micros = datetime::check_range(micros as i64, Kind::Timestamptz)?;
+    Ok(datetime::format(micros, Kind::Timestamptz))
+}
+
 /// PostgreSQL's `interval * float8`: fractions of months spill into days
 /// (30 per month) and fractions of days into time.
 fn multiply(interval: Interval, factor: f64) -> Interval {
@@ -172,8 +201,12 @@ fn add_interval(
     kind: Kind,
     sign: i64,
 ) -> std::result::Result<String, Error> {
-    let start = datetime::parse(value, kind)?;
     let interval = Interval::parse(interval)?;
+    // infinity plus any interval is infinity
+    if let Some(stored) = datetime::infinite(value) {
+        return Ok(stored.into());
+    }
+    let start = datetime::parse(value, kind)?;
     let interval = if sign < 0 {
         interval.negate()
     } else {
@@ -194,6 +227,9 @@ fn add_interval(
 }
 
 fn date_trunc(field: &str, value: &str, kind: Kind) -> std::result::Result<String, Error> {
+    if let Some(stored) = datetime::infinite(value) {
+        return Ok(stored.into());
+    }
     let micros = datetime::parse(value, kind)?;
     let days = micros.div_euclid(USECS_PER_DAY);
     let time = micros.rem_euclid(USECS_PER_DAY);

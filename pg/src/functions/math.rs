@@ -1,16 +1,20 @@
 //! Arithmetic that SQLite does differently: `pg_div(a, b)` and `pg_mod(a,
 //! b)` fail on a zero divisor (SQLite returns NULL) and on the one
-//! overflowing integer quotient; the math functions SQLite may lack
+//! overflowing integer quotient; `pg_float_arith(op, a, b)` is `+`, `-` or
+//! `*` on floats that may be a stored NaN (text, which SQLite would read
+//! as 0); the math functions SQLite may lack
 //! (`pg_ceil`, `pg_floor`, `pg_trunc`, `pg_sign`, `pg_sqrt`, `pg_power` on
 //! floats, `pg_numeric_ceil`, `_floor`, `_trunc`, `_sign` on stored
 //! numerics); plus `pg_gen_random_uuid()` and `pg_sleep(seconds)`.
 
+use rusqlite::functions::Context;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
 use super::{deterministic, user_error, volatile};
 use crate::error::Error;
-use crate::values::cast::to_numeric;
+use crate::types::PgType;
+use crate::values::cast::{stored_float, to_float, to_numeric};
 use crate::values::numeric::Numeric;
 
 /// A function of one argument and its SQLite name.
@@ -37,18 +41,28 @@ fn sign(x: f64) -> f64 {
     if x == 0.0 { 0.0 } else { x.signum() }
 }
 
+/// A float argument: NULL, a number, or a stored NaN (text).
+fn float_arg(ctx: &Context<'_>, i: usize) -> Result<Option<f64>> {
+    match ctx.get::<Value>(i)? {
+        Value::Null => Ok(None),
+        value => to_float(value, Some(PgType::FLOAT8))
+            .map(Some)
+            .map_err(user_error),
+    }
+}
+
 pub(super) fn register(conn: &Connection) -> Result<()> {
     for (name, f) in FLOAT_FUNCTIONS {
         conn.create_scalar_function(name, 1, deterministic(), move |ctx| {
-            let Some(x) = ctx.get::<Option<f64>>(0)? else {
-                return Ok(None);
+            let Some(x) = float_arg(ctx, 0)? else {
+                return Ok(Value::Null);
             };
             if name == "pg_sqrt" && x < 0.0 {
                 return Err(user_error(Error::InvalidArgument(
                     "cannot take square root of a negative number".into(),
                 )));
             }
-            Ok(Some(f(x)))
+            Ok(stored_float(f(x)))
         })?;
     }
     for (name, f) in NUMERIC_FUNCTIONS {
@@ -62,15 +76,26 @@ pub(super) fn register(conn: &Connection) -> Result<()> {
         })?;
     }
     conn.create_scalar_function("pg_power", 2, deterministic(), |ctx| {
-        let (Some(x), Some(y)) = (ctx.get::<Option<f64>>(0)?, ctx.get::<Option<f64>>(1)?) else {
-            return Ok(None);
+        let (Some(x), Some(y)) = (float_arg(ctx, 0)?, float_arg(ctx, 1)?) else {
+            return Ok(Value::Null);
         };
         if x == 0.0 && y < 0.0 {
             return Err(user_error(Error::InvalidArgument(
                 "zero raised to a negative power is undefined".into(),
             )));
         }
-        Ok(Some(x.powf(y)))
+        Ok(stored_float(x.powf(y)))
+    })?;
+    conn.create_scalar_function("pg_float_arith", 3, deterministic(), |ctx| {
+        let op = ctx.get::<String>(0)?;
+        let (Some(x), Some(y)) = (float_arg(ctx, 1)?, float_arg(ctx, 2)?) else {
+            return Ok(Value::Null);
+        };
+        Ok(stored_float(match op.as_str() {
+            "+" => x + y,
+            "-" => x - y,
+            _ => x * y,
+        }))
     })?;
     conn.create_scalar_function("pg_div", 2, deterministic(), |ctx| {
         arith(ctx.get(0)?, ctx.get(1)?, false).map_err(user_error)
@@ -90,15 +115,6 @@ pub(super) fn register(conn: &Connection) -> Result<()> {
     })
 }
 
-fn as_float(value: &Value) -> Option<f64> {
-    match value {
-        Value::Integer(i) => Some(*i as f64),
-        Value::Real(f) => Some(*f),
-        Value::Text(t) => t.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 fn arith(a: Value, b: Value, modulo: bool) -> std::result::Result<Value, Error> {
     match (&a, &b) {
         (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
@@ -116,13 +132,14 @@ fn arith(a: Value, b: Value, modulo: bool) -> std::result::Result<Value, Error> 
                 .ok_or_else(|| Error::OutOfRange("bigint".into()))
         }
         _ => {
-            let (Some(x), Some(y)) = (as_float(&a), as_float(&b)) else {
-                return Err(Error::DatatypeMismatch("arithmetic on non-numbers".into()));
-            };
+            let (x, y) = (
+                to_float(a, Some(PgType::FLOAT8))?,
+                to_float(b, Some(PgType::FLOAT8))?,
+            );
             if y == 0.0 {
                 return Err(Error::DivisionByZero);
             }
-            Ok(Value::Real(if modulo { x % y } else { x / y }))
+            Ok(stored_float(if modulo { x % y } else { x / y }))
         }
     }
 }
@@ -163,6 +180,27 @@ mod tests {
             Ok(Value::Integer(0))
         );
         assert!(arith(Value::Integer(i64::MIN), Value::Integer(-1), false).is_err());
+        // SELECT 'NaN'::float8 / 2 → NaN
+        assert_eq!(
+            arith(Value::Text("NaN".into()), Value::Real(2.0), false),
+            Ok(Value::Text("NaN".into()))
+        );
+    }
+
+    #[test]
+    fn floats_keep_nan() {
+        // SELECT 'NaN'::float8 + 1, sqrt('NaN'::float8), 'Infinity'::float8 - 'Infinity'
+        let conn = Connection::open_in_memory().expect("open");
+        register(&conn).expect("register");
+        let row: (String, String, String, f64) = conn
+            .query_row(
+                "SELECT pg_float_arith('+', 'NaN', 1), pg_sqrt('NaN'), \
+                 pg_float_arith('-', 9e999, 9e999), pg_float_arith('*', 1.5, 2)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .expect("query");
+        assert_eq!(row, ("NaN".into(), "NaN".into(), "NaN".into(), 3.0));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Run-time errors carry their SQLSTATE in the message SQLite reports
 //! (`[22012] division by zero`); [`sqlstate_of`] recovers it.
 
+mod age;
 mod array;
 mod array_ops;
 mod cast;
@@ -46,6 +47,7 @@ pub(crate) fn user_error(error: Error) -> rusqlite::Error {
 /// Registers every function, aggregate and collation on `conn`. `clock`
 /// answers `now()` (the transaction start) and `clock_timestamp()`.
 pub fn register(conn: &Connection, clock: std::sync::Arc<dyn Clock>) -> rusqlite::Result<()> {
+    age::register(conn, std::sync::Arc::clone(&clock))?;
     array::register(conn)?;
     array_ops::register(conn)?;
     cast::register(conn)?;

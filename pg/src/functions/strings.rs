@@ -56,6 +56,9 @@ pub(super) fn register(conn: &Connection) -> Result<()> {
     text_function(conn, "pg_upper", 1, |a| Ok(a[0].to_uppercase()))?;
     text_function(conn, "pg_initcap", 1, |a| Ok(initcap(&a[0])))?;
     text_function(conn, "pg_reverse", 1, |a| Ok(a[0].chars().rev().collect()))?;
+    text_function(conn, "pg_md5", 1, |a| {
+        Ok(format!("{:x}", md5::compute(a[0].as_bytes())))
+    })?;
     text_function(conn, "pg_repeat", 2, |a| {
         let times = usize::try_from(count(&a[1])?).unwrap_or(0);
         Ok(a[0].repeat(times))

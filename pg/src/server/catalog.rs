@@ -14,9 +14,13 @@ pub(crate) const CREATE: &str = "CREATE TABLE IF NOT EXISTS __patina_pg_columns 
     tbl TEXT NOT NULL COLLATE NOCASE, pos INTEGER NOT NULL, name TEXT NOT NULL,
     type TEXT NOT NULL, PRIMARY KEY (tbl, pos)) WITHOUT ROWID";
 
-/// The user's tables and their typed columns, keyed by lower-cased name.
+/// The user's tables, keyed by lower-cased name: their typed columns and
+/// their primary keys.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct Tables(HashMap<String, Vec<(String, PgType)>>);
+pub(crate) struct Tables {
+    columns: HashMap<String, Vec<(String, PgType)>>,
+    keys: HashMap<String, Vec<String>>,
+}
 
 impl Tables {
     pub fn load(conn: &Connection) -> rusqlite::Result<Tables> {
@@ -39,13 +43,27 @@ impl Tables {
                 .or_default()
                 .push((name, ty));
         }
-        Ok(Tables(tables))
+        let mut keys: HashMap<String, Vec<String>> = HashMap::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT t.tbl, k.name FROM (SELECT DISTINCT tbl FROM __patina_pg_columns) AS t,
+                pragma_table_info(t.tbl) AS k WHERE k.pk > 0 ORDER BY t.tbl, k.pk",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let (table, name): (String, String) = (row.get(0)?, row.get(1)?);
+            keys.entry(table.to_lowercase()).or_default().push(name);
+        }
+        Ok(Tables { columns: tables, keys })
     }
 }
 
 impl Catalog for Tables {
     fn columns(&self, table: &str) -> Option<Vec<(String, PgType)>> {
-        self.0.get(&table.to_lowercase()).cloned()
+        self.columns.get(&table.to_lowercase()).cloned()
+    }
+
+    fn primary_key(&self, table: &str) -> Vec<String> {
+        self.keys.get(&table.to_lowercase()).cloned().unwrap_or_default()
     }
 }
 
@@ -62,6 +80,10 @@ impl Catalog for SessionCatalog<'_> {
 
     fn user(&self) -> String {
         self.user.to_owned()
+    }
+
+    fn primary_key(&self, table: &str) -> Vec<String> {
+        self.tables.primary_key(table)
     }
 }
 

@@ -365,6 +365,12 @@ async fn on_bind(wire: &mut Wire, session: &mut Session, bind: Bind) -> Step {
             prepared.params.len()
         ))));
     }
+    // Format codes are 0 (text) or 1 (binary); anything else would be
+    // echoed into RowDescription, which no client can read.
+    let formats = bind.parameter_format_codes.iter().chain(&bind.result_column_format_codes);
+    if let Some(code) = formats.into_iter().find(|f| !matches!(f, 0 | 1)) {
+        return Ok(Err(PgError::new("22023", format!("unsupported format code: {code}"))));
+    }
     let mut params = Vec::with_capacity(bind.parameters.len());
     for (i, (bytes, ty)) in bind.parameters.iter().zip(&prepared.params).enumerate() {
         let format = encode::format_of(&bind.parameter_format_codes, i);

@@ -48,6 +48,12 @@ pub(crate) fn run(
     Ok(Outcome { rows, tag })
 }
 
+/// The statement's verb, as PostgreSQL names it in messages.
+pub(crate) fn verb(statement: &Translated) -> String {
+    let tag = tag(statement, 0, 0);
+    tag.split(' ').take_while(|w| !w.starts_with(|c: char| c.is_ascii_digit())).collect::<Vec<_>>().join(" ")
+}
+
 /// PostgreSQL's command tag for a statement that returned `rows` rows and
 /// changed `affected`.
 pub(crate) fn tag(statement: &Translated, rows: usize, affected: u64) -> String {

@@ -18,7 +18,9 @@ fn type_size(ty: PgType) -> i16 {
         return -1;
     }
     match ty.scalar() {
-        Scalar::Bool => 1,
+        Scalar::Name => 64,
+        Scalar::Oid | Scalar::Regtype => 4,
+        Scalar::Bool | Scalar::Char => 1,
         Scalar::Int2 => 2,
         Scalar::Int4 | Scalar::Float4 | Scalar::Date => 4,
         Scalar::Int8 | Scalar::Float8 | Scalar::Time | Scalar::Timestamp | Scalar::Timestamptz => 8,

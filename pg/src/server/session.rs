@@ -16,7 +16,7 @@ use super::catalog::{self, SessionCatalog, Tables};
 use super::database::{Database, WriterLease};
 use super::errors::PgError;
 use super::execute::{self, Outcome};
-use super::statement::{self, Command};
+use super::statement::{self, Characteristics, Command};
 use crate::functions::{Clock, SessionClock};
 use crate::translate::{Column, StatementKind, Translated, translate_typed};
 use crate::types::PgType;
@@ -44,6 +44,7 @@ const REPORTED: &[(&str, &str)] = &[
 const OTHERS: &[(&str, &str)] = &[
     ("transaction_isolation", "read committed"),
     ("default_transaction_isolation", "read committed"),
+    ("transaction_read_only", "off"),
     ("extra_float_digits", "1"),
     ("search_path", "\"$user\", public"),
     ("max_identifier_length", "63"),
@@ -70,7 +71,7 @@ impl Plan {
         match self {
             Plan::Sql(t) => t.columns.clone(),
             Plan::Command(Command::Show(name)) => vec![Column {
-                name: name.replace(' ', "_"),
+                name: show_name(name).to_owned(),
                 ty: PgType::TEXT,
             }],
             Plan::Command(Command::AdvisoryUnlockAll) => {
@@ -297,6 +298,12 @@ impl Session {
 
     async fn sql(&mut self, statement: &Translated, params: &[Value]) -> Result<Outcome, PgError> {
         let writes = !matches!(statement.kind, StatementKind::Select);
+        if writes && self.read_only() {
+            return Err(PgError::new(
+                "25006",
+                format!("cannot execute {} in a read-only transaction", execute::verb(statement)),
+            ));
+        }
         if self.writer.is_none() && !writes {
             return tokio::task::block_in_place(|| execute::run(&self.reader, statement, params));
         }
@@ -386,11 +393,21 @@ impl Session {
             })
         };
         match command {
-            Command::Begin => {
+            Command::Begin(characteristics) => {
                 // BEGIN turns an implicit block into an explicit one.
                 self.implicit = None;
-                self.txn = Txn::Block;
+                if self.txn == Txn::Idle {
+                    self.txn = Txn::Block;
+                    self.start_characteristics();
+                }
+                self.apply_characteristics(characteristics);
                 tag("BEGIN")
+            }
+            Command::SetTransaction(characteristics) => {
+                if self.txn != Txn::Idle {
+                    self.apply_characteristics(characteristics);
+                }
+                tag("SET")
             }
             Command::Commit => {
                 let failed = self.txn == Txn::Failed;
@@ -449,9 +466,11 @@ impl Session {
                 tag("SET")
             }
             Command::Show(name) => {
-                let name = match name.as_str() {
-                    "transaction isolation level" => "transaction_isolation",
-                    other => other,
+                let name = show_name(name);
+                let name = match (name, self.txn) {
+                    ("transaction_isolation", Txn::Idle) => "default_transaction_isolation",
+                    ("transaction_read_only", Txn::Idle) => "default_transaction_read_only",
+                    (name, _) => name,
                 };
                 let Some(value) = self.settings.get(name) else {
                     return Err(PgError::new(
@@ -513,6 +532,36 @@ impl Session {
         }
     }
 
+    /// A block starts with the session's default characteristics.
+    fn start_characteristics(&mut self) {
+        for (current, default) in [
+            ("transaction_isolation", "default_transaction_isolation"),
+            ("transaction_read_only", "default_transaction_read_only"),
+        ] {
+            let value = self.setting(default);
+            self.settings.insert(current.to_owned(), value);
+        }
+    }
+
+    fn apply_characteristics(&mut self, characteristics: &Characteristics) {
+        if let Some(isolation) = &characteristics.isolation {
+            self.settings.insert("transaction_isolation".to_owned(), isolation.clone());
+        }
+        if let Some(read_only) = characteristics.read_only {
+            let value = if read_only { "on" } else { "off" };
+            self.settings.insert("transaction_read_only".to_owned(), value.to_owned());
+        }
+    }
+
+    /// Whether a write would break the transaction's READ ONLY.
+    fn read_only(&self) -> bool {
+        let name = match self.txn {
+            Txn::Idle => "default_transaction_read_only",
+            _ => "transaction_read_only",
+        };
+        matches!(self.setting(name).as_str(), "on" | "true" | "1" | "yes")
+    }
+
     fn reset_all(&mut self) -> Result<(), PgError> {
         for (name, value) in REPORTED.iter().chain(OTHERS) {
             self.set(&name.to_ascii_lowercase(), (*value).to_owned())?;
@@ -567,6 +616,15 @@ impl Session {
                 tracing::warn!(%error, "rolling back at disconnect failed");
             }
         }
+    }
+}
+
+/// The setting a SHOW names (`SHOW TRANSACTION ISOLATION LEVEL` is
+/// `transaction_isolation`).
+fn show_name(name: &str) -> &str {
+    match name {
+        "transaction isolation level" => "transaction_isolation",
+        other => other,
     }
 }
 

@@ -10,7 +10,10 @@ use super::errors::PgError;
 /// A statement the session answers itself.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Command {
-    Begin,
+    /// BEGIN / START TRANSACTION, with its characteristics.
+    Begin(Characteristics),
+    /// SET TRANSACTION …: the characteristics of the current block.
+    SetTransaction(Characteristics),
     Commit,
     Rollback,
     /// SAVEPOINT, RELEASE and ROLLBACK TO, run as written.
@@ -28,17 +31,47 @@ pub(crate) enum Command {
     DiscardAll,
     Deallocate(Option<String>),
     CloseAll,
-    /// Accepted and without effect here (SET TRANSACTION …, UNLISTEN *).
+    /// Accepted and without effect here (SET SESSION CHARACTERISTICS …,
+    /// UNLISTEN *).
     NoOp(&'static str),
     /// `SELECT pg_advisory_unlock_all()`: patina takes no advisory locks.
     AdvisoryUnlockAll,
+}
+
+/// A transaction's isolation level and access mode, where a statement
+/// names them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Characteristics {
+    /// `read committed`, `repeatable read`, `serializable`, …
+    pub isolation: Option<String>,
+    pub read_only: Option<bool>,
+}
+
+impl Characteristics {
+    fn of(upper: &[String]) -> Characteristics {
+        let after = |word: &str| upper.iter().position(|w| w == word).map(|i| &upper[i + 1..]);
+        let isolation = after("LEVEL").and_then(|rest| {
+            let level = match rest {
+                [a, b, ..] if a == "READ" || a == "REPEATABLE" => format!("{a} {b}"),
+                [a, ..] => a.clone(),
+                [] => return None,
+            };
+            Some(level.trim_end_matches(',').to_ascii_lowercase())
+        });
+        let read_only = upper.windows(2).find_map(|pair| match (pair[0].as_str(), pair[1].as_str()) {
+            ("READ", "ONLY") => Some(true),
+            ("READ", "WRITE") => Some(false),
+            _ => None,
+        });
+        Characteristics { isolation, read_only }
+    }
 }
 
 impl Command {
     pub fn is_transaction_control(&self) -> bool {
         matches!(
             self,
-            Command::Begin | Command::Commit | Command::Rollback | Command::Savepoint { .. }
+            Command::Begin(_) | Command::Commit | Command::Rollback | Command::Savepoint { .. }
         )
     }
 }
@@ -76,7 +109,7 @@ pub(crate) fn command(sql: &str) -> Option<Command> {
     let first = upper.first()?.as_str();
     let second = upper.get(1).map(String::as_str);
     Some(match (first, second) {
-        ("BEGIN" | "START", _) => Command::Begin,
+        ("BEGIN" | "START", _) => Command::Begin(Characteristics::of(&upper)),
         ("COMMIT" | "END", _) => Command::Commit,
         ("ROLLBACK" | "ABORT", _) if upper.iter().any(|w| w == "TO") => Command::Savepoint {
             sql: sql.to_owned(),
@@ -94,7 +127,7 @@ pub(crate) fn command(sql: &str) -> Option<Command> {
             tag: "RELEASE",
             rolls_back: false,
         },
-        ("SET", Some("TRANSACTION")) => Command::NoOp("SET"),
+        ("SET", Some("TRANSACTION")) => Command::SetTransaction(Characteristics::of(&upper)),
         ("SET", Some("SESSION")) if upper.get(2).is_some_and(|w| w == "CHARACTERISTICS") => {
             Command::NoOp("SET")
         }
@@ -155,9 +188,13 @@ mod tests {
     #[test]
     fn recognises_session_statements() {
         assert_eq!(
-            command("BEGIN ISOLATION LEVEL REPEATABLE READ"),
-            Some(Command::Begin)
+            command("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+            Some(Command::Begin(Characteristics {
+                isolation: Some("repeatable read".into()),
+                read_only: Some(true)
+            }))
         );
+        assert_eq!(command("START TRANSACTION"), Some(Command::Begin(Characteristics::default())));
         assert_eq!(command("end"), Some(Command::Commit));
         assert_eq!(
             command("SET application_name = 'psql'"),
@@ -192,7 +229,10 @@ mod tests {
         assert_eq!(command("ROLLBACK"), Some(Command::Rollback));
         assert_eq!(
             command("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
-            Some(Command::NoOp("SET"))
+            Some(Command::SetTransaction(Characteristics {
+                isolation: Some("serializable".into()),
+                read_only: None
+            }))
         );
         assert_eq!(command("SELECT 1"), None);
     }

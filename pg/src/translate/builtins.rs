@@ -53,6 +53,9 @@ const BOOL: PgType = PgType::BOOL;
 const JSON: PgType = PgType::JSON;
 const JSONB: PgType = PgType::JSONB;
 const TEXT_ARRAY: PgType = PgType::TEXT.array_of();
+const TIMESTAMP: PgType = PgType::TIMESTAMP;
+const TIMESTAMPTZ: PgType = PgType::TIMESTAMPTZ;
+const INTERVAL: PgType = PgType::INTERVAL;
 
 /// Every plain function, overloads of one name together.
 const OVERLOADS: &[Overload] = &[
@@ -108,6 +111,17 @@ const OVERLOADS: &[Overload] = &[
     run("json_typeof", &[JSON], TEXT, "pg_json_typeof"),
     run("jsonb_array_length", &[JSONB], INT4, "pg_json_array_length"),
     run("json_array_length", &[JSON], INT4, "pg_json_array_length"),
+    run("md5", &[TEXT], TEXT, "pg_md5"),
+    run(
+        "age",
+        &[TIMESTAMPTZ, TIMESTAMPTZ],
+        INTERVAL,
+        "pg_age_timestamptz",
+    ),
+    run("age", &[TIMESTAMP, TIMESTAMP], INTERVAL, "pg_age_timestamp"),
+    run("age", &[TIMESTAMPTZ], INTERVAL, "pg_age_timestamptz"),
+    run("age", &[TIMESTAMP], INTERVAL, "pg_age_timestamp"),
+    run("to_timestamp", &[FLOAT8], TIMESTAMPTZ, "pg_to_timestamp"),
     run(
         "make_date",
         &[INT4, INT4, INT4],
@@ -118,7 +132,7 @@ const OVERLOADS: &[Overload] = &[
 
 /// Whether `ty` is its category's preferred type.
 fn preferred(ty: PgType) -> bool {
-    ty == TEXT || ty == FLOAT8
+    ty == TEXT || ty == FLOAT8 || ty == TIMESTAMPTZ
 }
 
 /// How well arguments of `types` fit `params`: `None` if they cannot be

@@ -23,6 +23,13 @@ pub trait Catalog {
     fn user(&self) -> String {
         "postgres".into()
     }
+
+    /// The primary key columns of `table`, which make its other columns
+    /// valid in a query grouped by them; empty when it has none or the
+    /// catalog does not say.
+    fn primary_key(&self, _table: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl<S: BuildHasher> Catalog for HashMap<String, Vec<(String, PgType)>, S> {
@@ -66,6 +73,13 @@ impl Catalog for Overlay<'_> {
 
     fn user(&self) -> String {
         self.base.user()
+    }
+
+    fn primary_key(&self, table: &str) -> Vec<String> {
+        match self.changes.get(table) {
+            Some(_) => Vec::new(),
+            None => self.base.primary_key(table),
+        }
     }
 }
 

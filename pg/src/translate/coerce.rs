@@ -65,6 +65,9 @@ pub(crate) fn allowed(from: PgType, to: PgType, kind: CastKind) -> bool {
     if let (Some(f), Some(t)) = (datetime_rank(from), datetime_rank(to)) {
         return f < t || assignment;
     }
+    if to.scalar() == Scalar::Oid && from.is_integer() {
+        return true;
+    }
     if to.is_string() {
         return from.is_string() || assignment;
     }
@@ -90,7 +93,10 @@ fn needs_conversion(from: PgType, to: PgType) -> bool {
     }
     if from.is_string() && to.is_string() {
         let from_bpchar = matches!(from.scalar(), Scalar::Bpchar(_));
-        return to.typmod() != -1 || (from_bpchar && !matches!(to.scalar(), Scalar::Bpchar(_)));
+        // a `name` is cut to 63 bytes
+        return to.typmod() != -1
+            || to.scalar() == Scalar::Name
+            || (from_bpchar && !matches!(to.scalar(), Scalar::Bpchar(_)));
     }
     true
 }
@@ -126,7 +132,8 @@ pub(crate) fn value_expr(value: SqlValue) -> Expr {
         SqlValue::Null => Expr::value(Value::Null),
         SqlValue::Integer(i) => number(i),
         SqlValue::Real(f) if f.is_finite() => number(format!("{f:?}")),
-        SqlValue::Real(f) if f.is_nan() => Expr::value(Value::Null),
+        // NaN is stored as text (see `crate::types`)
+        SqlValue::Real(f) if f.is_nan() => string("NaN"),
         SqlValue::Real(f) => number(if f > 0.0 { "9e999" } else { "-9e999" }),
         SqlValue::Text(t) => string(t),
         SqlValue::Blob(b) => Expr::value(Value::HexStringLiteral(

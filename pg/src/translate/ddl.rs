@@ -163,6 +163,7 @@ impl Translator<'_> {
             .add(Relation {
                 name: String::new(),
                 columns: columns.to_vec(),
+                key: Vec::new(),
             })
             .and_then(|()| self.expr(&mut expr))
             .and_then(|ty| match want {

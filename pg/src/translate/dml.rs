@@ -150,6 +150,7 @@ impl Translator<'_> {
             Relation {
                 name: relation_name,
                 columns,
+                key: Vec::new(),
             },
         ))
     }
@@ -239,6 +240,7 @@ impl Translator<'_> {
         let relation = Relation {
             name: relation_name,
             columns: columns.clone(),
+            key: Vec::new(),
         };
         if let Some(on) = &mut insert.on {
             let OnInsert::OnConflict(conflict) = on else {
@@ -247,6 +249,7 @@ impl Translator<'_> {
             let excluded = Relation {
                 name: "excluded".into(),
                 columns: columns.clone(),
+                key: Vec::new(),
             };
             self.with_scope(vec![relation.clone(), excluded], |this| {
                 match &mut conflict.conflict_target {

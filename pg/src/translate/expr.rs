@@ -69,10 +69,10 @@ impl Translator<'_> {
                 // Keywords in PostgreSQL, never columns.
                 if ident.quote_style.is_none()
                     && matches!(fold(ident).as_str(), "current_schema" | "current_catalog")
-                    && let Some(value) = self.session_information(&fold(ident))
+                    && let Some((value, ty)) = self.session_information(&fold(ident))
                 {
                     *expr = string(value);
-                    return Ok(Ty::Known(PgType::TEXT));
+                    return Ok(Ty::Known(ty));
                 }
                 let ty = self.scopes.resolve(None, &fold(ident))?;
                 Ok(Ty::Known(ty))
@@ -213,6 +213,13 @@ impl Translator<'_> {
                             .is_some_and(|t| matches!(t.scalar(), Scalar::Numeric(_)))
                         {
                             *expr = call("pg_numeric", vec![string("-"), number(0), take(inner)]);
+                        } else if ty
+                            .known()
+                            .is_some_and(|t| matches!(t.scalar(), Scalar::Float4 | Scalar::Float8))
+                        {
+                            // a stored NaN is text, which SQLite negates to 0
+                            *expr =
+                                call("pg_float_arith", vec![string("*"), number(-1), take(inner)]);
                         }
                     }
                     Ok(ty)

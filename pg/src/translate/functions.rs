@@ -9,6 +9,7 @@ use sqlparser::ast::{
 
 use super::coerce::{CastKind, literal, number_rank};
 use super::context::{Translator, Ty, call, nested, number, string, take, type_name};
+use super::grouping::is_aggregate;
 use super::names::{fold, unqualified};
 use super::operators::{Comparison, comparison, numeric_collation};
 use crate::error::Error;
@@ -77,19 +78,7 @@ impl Translator<'_> {
         if let Some(filter) = &mut function.filter {
             self.condition(filter)?;
         }
-        let aggregate = matches!(
-            name.as_str(),
-            "count"
-                | "sum"
-                | "avg"
-                | "min"
-                | "max"
-                | "bool_and"
-                | "bool_or"
-                | "every"
-                | "string_agg"
-                | "array_agg"
-        );
+        let aggregate = is_aggregate(&name);
         if function.filter.is_some() && !aggregate {
             return Err(Error::Syntax(format!(
                 "FILTER specified, but {name} is not an aggregate function"
@@ -145,10 +134,10 @@ impl Translator<'_> {
             return self.expr(expr);
         }
         if arity == 0
-            && let Some(value) = self.session_information(&name)
+            && let Some((value, ty)) = self.session_information(&name)
         {
             *expr = string(value);
-            return Ok(Ty::Known(PgType::TEXT));
+            return Ok(Ty::Known(ty));
         }
         let wrong_arity = || Error::UndefinedFunction(format!("{name} with {arity} arguments"));
         let mut types = Vec::with_capacity(arity);

@@ -27,6 +27,7 @@ mod ddl;
 mod dml;
 mod expr;
 mod functions;
+mod grouping;
 mod names;
 mod operators;
 mod output;
@@ -719,8 +720,8 @@ mod tests {
             ("mod", "integer"),
             ("?column?", "double precision"),
             ("version", "text"),
-            ("current_database", "text"),
-            ("current_schema", "text"),
+            ("current_database", "name"),
+            ("current_schema", "name"),
             ("jsonb_build_object", "jsonb"),
             ("?column?", "integer[]"),
             ("array_to_string", "text"),

@@ -24,7 +24,7 @@ fn category(ty: PgType) -> u8 {
         | Scalar::Numeric(_)
         | Scalar::Float4
         | Scalar::Float8 => 1,
-        Scalar::Text | Scalar::Varchar(_) | Scalar::Bpchar(_) => 2,
+        Scalar::Text | Scalar::Varchar(_) | Scalar::Bpchar(_) | Scalar::Name => 2,
         Scalar::Date | Scalar::Timestamp | Scalar::Timestamptz => 3,
         Scalar::Bool => 4,
         Scalar::Interval => 5,
@@ -33,6 +33,9 @@ fn category(ty: PgType) -> u8 {
         Scalar::Jsonb => 8,
         Scalar::Bytea => 9,
         Scalar::Time => 11,
+        Scalar::Oid => 12,
+        Scalar::Char => 13,
+        Scalar::Regtype => 14,
     }
 }
 
@@ -52,6 +55,12 @@ pub(crate) fn common_type(a: PgType, b: PgType, what: &str) -> Result<PgType, Er
     }
     if a.without_modifier() == b.without_modifier() {
         return Ok(a.without_modifier());
+    }
+    // integers convert to `oid` implicitly
+    for (x, y) in [(a, b), (b, a)] {
+        if x == PgType::OID && y.is_integer() {
+            return Ok(PgType::OID);
+        }
     }
     if category(a) != category(b) || a.is_array() {
         return Err(Error::DatatypeMismatch(format!(
@@ -681,9 +690,14 @@ fn number_arithmetic(left: Expr, op: &BinaryOperator, right: Expr, ty: PgType) -
         };
         return call("pg_numeric", vec![string(symbol), left, right]);
     }
+    let float = matches!(ty.scalar(), Scalar::Float4 | Scalar::Float8);
     let result = match op {
         BinaryOperator::Divide => call("pg_div", vec![left, right]),
         BinaryOperator::Modulo => call("pg_mod", vec![left, right]),
+        // a stored NaN is text, which SQLite's operators would read as 0
+        BinaryOperator::Plus | BinaryOperator::Minus | BinaryOperator::Multiply if float => {
+            call("pg_float_arith", vec![string(op.to_string()), left, right])
+        }
         _ => nested(Expr::BinaryOp {
             left: Box::new(nested(left)),
             op: op.clone(),

@@ -38,6 +38,10 @@ fn internal_name(ty: PgType) -> &'static str {
         Scalar::Numeric(_) => "numeric",
         Scalar::Uuid => "uuid",
         Scalar::Jsonb => "jsonb",
+        Scalar::Name => "name",
+        Scalar::Oid => "oid",
+        Scalar::Char => "char",
+        Scalar::Regtype => "regtype",
     }
 }
 
@@ -262,6 +266,7 @@ mod tests {
         let relation = Relation {
             name: "Items".into(),
             columns: vec![("id".into(), PgType::INT4), ("Name".into(), PgType::TEXT)],
+            key: Vec::new(),
         };
         let (mut items, mut columns) = (Vec::new(), Vec::new());
         expand(&relation, true, &mut items, &mut columns);

@@ -21,7 +21,10 @@ impl Params {
     /// Parameters whose types the client gave (`None`: infer it).
     pub(crate) fn given(types: &[Option<PgType>]) -> Params {
         Params {
-            types: types.iter().map(|t| t.map(PgType::without_modifier)).collect(),
+            types: types
+                .iter()
+                .map(|t| t.map(PgType::without_modifier))
+                .collect(),
         }
     }
 

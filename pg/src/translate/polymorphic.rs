@@ -35,16 +35,18 @@ fn array_type(ty: Ty, name: &str) -> Result<PgType, Error> {
 }
 
 impl Translator<'_> {
-    /// The value of a session information function without arguments,
-    /// if `name` is one.
-    pub(crate) fn session_information(&self, name: &str) -> Option<String> {
-        match name {
-            "version" => Some(version()),
-            "current_database" | "current_catalog" => Some(self.catalog.database()),
-            "current_schema" => Some("public".into()),
-            "current_user" | "session_user" | "user" | "current_role" => Some(self.catalog.user()),
-            _ => None,
-        }
+    /// The value and type of a session information function without
+    /// arguments, if `name` is one: `version()` is `text`, the others
+    /// `name`.
+    pub(crate) fn session_information(&self, name: &str) -> Option<(String, PgType)> {
+        let value = match name {
+            "version" => return Some((version(), PgType::TEXT)),
+            "current_database" | "current_catalog" => self.catalog.database(),
+            "current_schema" => "public".into(),
+            "current_user" | "session_user" | "user" | "current_role" => self.catalog.user(),
+            _ => return None,
+        };
+        Some((value, PgType::NAME))
     }
 
     /// Translates a call of one of these functions, whose arguments are
@@ -60,8 +62,8 @@ impl Translator<'_> {
         let arity = args.len();
         let result = match (name, arity) {
             ("pg_typeof", 1) => {
-                *expr = string(types[0].or_text().to_string());
-                TEXT_RESULT
+                *expr = number(i64::from(types[0].or_text().without_modifier().oid()));
+                Ty::Known(PgType::REGTYPE)
             }
             ("format", _) if arity > 0 => {
                 let converted = self.all_text(args, &types)?;

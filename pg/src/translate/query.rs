@@ -15,6 +15,7 @@ use sqlparser::parser::Parser;
 
 use super::coerce::{CastKind, literal};
 use super::context::{Translator, Ty, call, number, take};
+use super::grouping::Grouped;
 use super::names::{fold, object_name, unqualified};
 use super::operators::{Comparison, common_type, comparison, numeric_collation};
 use super::output::{column_name, expand, name_outputs};
@@ -134,6 +135,7 @@ impl Translator<'_> {
                     relations: vec![Relation {
                         name: String::new(),
                         columns: columns.clone(),
+                        key: Vec::new(),
                     }],
                     ..Scope::default()
                 });
@@ -361,6 +363,7 @@ impl Translator<'_> {
         for item in from.iter_mut() {
             self.translate_from_item(item)?;
         }
+        let grouped = Grouped::of(projection, group_by, having.as_ref());
         let columns = self.projection(projection)?;
         if let Some(selection) = selection {
             self.condition(selection)?;
@@ -375,6 +378,9 @@ impl Translator<'_> {
         }
         if let Some(having) = having {
             self.condition(having)?;
+        }
+        if let Some(grouped) = grouped {
+            grouped.check(self.scopes.innermost())?;
         }
         Ok(columns)
     }
@@ -517,9 +523,12 @@ impl Translator<'_> {
                 }
                 let ident = unqualified(name)?;
                 let table = fold(&ident);
-                let columns = match self.cte(&table) {
-                    Some(columns) => columns,
-                    None => self.table_columns(&table)?,
+                let (columns, key) = match self.cte(&table) {
+                    Some(columns) => (columns, Vec::new()),
+                    None => (
+                        self.table_columns(&table)?,
+                        self.catalog.primary_key(&table),
+                    ),
                 };
                 *name = object_name(ident);
                 let (relation_name, columns) = match alias {
@@ -534,6 +543,7 @@ impl Translator<'_> {
                 self.scopes.add(Relation {
                     name: relation_name,
                     columns,
+                    key,
                 })
             }
             TableFactor::Derived {
@@ -558,6 +568,7 @@ impl Translator<'_> {
                 self.scopes.add(Relation {
                     name: fold(&alias.name),
                     columns,
+                    key: Vec::new(),
                 })
             }
             TableFactor::NestedJoin {
@@ -611,7 +622,11 @@ impl Translator<'_> {
             Some(alias) => (fold(&alias.name), rename_columns(columns, alias)?),
             None => ("unnest".to_string(), columns),
         };
-        Ok(Relation { name, columns })
+        Ok(Relation {
+            name,
+            columns,
+            key: Vec::new(),
+        })
     }
 
     fn cte(&self, name: &str) -> Option<Columns> {

@@ -12,6 +12,8 @@ pub(crate) struct Relation {
     pub(crate) name: String,
     /// Its columns, in order.
     pub(crate) columns: Vec<(String, PgType)>,
+    /// Its primary key columns, if it is a table that has one.
+    pub(crate) key: Vec<String>,
 }
 
 /// The relations of one query level.
@@ -139,6 +141,7 @@ mod tests {
         Relation {
             name: name.into(),
             columns: columns.iter().map(|(n, t)| (n.to_string(), *t)).collect(),
+            key: Vec::new(),
         }
     }
 

@@ -1,10 +1,13 @@
 //! Arrays: stored as a JSON array of element values; read from and printed
 //! as PostgreSQL's array literal (`{1,2}`, `{a,"b c",NULL}`).
 
+use rusqlite::types::Value;
 use serde_json::Value as Json;
 
 use crate::error::Error;
-use crate::types::{PgType, Scalar};
+use crate::types::PgType;
+use crate::values::cast::json_to_value;
+use crate::values::text::to_pg_text;
 
 /// Splits a one-dimensional PostgreSQL array literal into its elements
 /// (`None` for an unquoted `NULL`).
@@ -75,31 +78,41 @@ pub fn json_to_pg_text(json: &str, ty: PgType) -> String {
     let Ok(Json::Array(items)) = serde_json::from_str::<Json>(json) else {
         return json.to_string();
     };
-    let is_bool = ty.scalar() == Scalar::Bool;
+    let element = ty.element();
+    let values: Vec<Value> = items
+        .into_iter()
+        .map(|item| json_to_value(item, element))
+        .collect();
+    literal(&values, element.unwrap_or(ty))
+}
+
+/// PostgreSQL's array literal (`array_out`) of stored element values.
+pub fn literal(items: &[Value], element: PgType) -> String {
     let parts: Vec<String> = items
         .iter()
-        .map(|item| match item {
-            Json::Null => "NULL".to_string(),
-            Json::Bool(b) => if *b { "t" } else { "f" }.to_string(),
-            Json::Number(n) if is_bool => if n.to_string() == "0" { "f" } else { "t" }.to_string(),
-            Json::Number(n) => n.to_string(),
-            Json::String(s) => quote_element(s),
-            other => quote_element(&other.to_string()),
-        })
+        .map(|item| to_pg_text(item, element).map_or_else(|| "NULL".to_owned(), |t| quote(&t)))
         .collect();
     format!("{{{}}}", parts.join(","))
 }
 
-fn quote_element(s: &str) -> String {
-    let needs_quotes = s.is_empty()
-        || s.eq_ignore_ascii_case("null")
-        || s.chars()
-            .any(|c| c.is_whitespace() || matches!(c, '{' | '}' | ',' | '"' | '\\'));
+/// An element as `array_out` writes it: in double quotes (with `"` and `\`
+/// escaped) if empty, `NULL` in any case, or holding a delimiter, brace,
+/// quote, backslash or ASCII white space (other white space stays bare).
+fn quote(text: &str) -> String {
+    let needs_quotes = text.is_empty()
+        || text.eq_ignore_ascii_case("null")
+        || text.bytes().any(|b| {
+            matches!(
+                b,
+                b'{' | b'}' | b',' | b'"' | b'\\' | b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c
+            )
+        });
     if !needs_quotes {
-        return s.to_string();
+        return text.to_owned();
     }
-    let mut out = String::from("\"");
-    for c in s.chars() {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
         if c == '"' || c == '\\' {
             out.push('\\');
         }
@@ -149,6 +162,23 @@ mod tests {
         assert_eq!(
             json_to_pg_text("[true,false]", PgType::BOOL.array_of()),
             "{t,f}"
+        );
+        // SELECT ARRAY[0.1,1e20]::real[]::text, ARRAY[E'a\u00a0b']::text,
+        //        ARRAY['Infinity'::float8, 'NaN']::text
+        assert_eq!(
+            json_to_pg_text(
+                "[0.10000000149011612,1.0000000200408773e20]",
+                PgType::FLOAT4.array_of()
+            ),
+            "{0.1,1e+20}"
+        );
+        assert_eq!(
+            json_to_pg_text("[\"a\u{a0}b\"]", PgType::TEXT.array_of()),
+            "{a\u{a0}b}"
+        );
+        assert_eq!(
+            json_to_pg_text(r#"["Infinity","NaN"]"#, PgType::FLOAT8.array_of()),
+            "{Infinity,NaN}"
         );
     }
 }

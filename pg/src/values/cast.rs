@@ -63,8 +63,8 @@ pub fn cast(
             "integer",
         ),
         Scalar::Int8 => to_integer(value, from, i64::MIN, i64::MAX, "bigint"),
-        Scalar::Float4 => to_float(value, from).map(|f| Value::Real(f64::from(f as f32))),
-        Scalar::Float8 => to_float(value, from).map(Value::Real),
+        Scalar::Float4 => to_float(value, from).map(|f| stored_float(f64::from(f as f32))),
+        Scalar::Float8 => to_float(value, from).map(stored_float),
         Scalar::Numeric(typmod) => {
             let n = to_numeric(value, from)?;
             let n = match typmod {
@@ -121,6 +121,78 @@ pub fn cast(
                 &input, "jsonb",
             )?)))
         }
+        Scalar::Name => Ok(Value::Text(to_name(source_text(&value, from)))),
+        Scalar::Char => to_char(value, from),
+        Scalar::Oid => to_oid(value, from),
+        Scalar::Regtype => match (value, from.map(PgType::scalar)) {
+            (Value::Integer(oid), Some(Scalar::Oid | Scalar::Regtype)) => Ok(Value::Integer(oid)),
+            (other, _) => {
+                let input = source_text(&other, from);
+                PgType::from_name(&input)
+                    .map(|t| Value::Integer(i64::from(t.without_modifier().oid())))
+                    .ok_or(Error::UndefinedType(input))
+            }
+        },
+    }
+}
+
+/// PostgreSQL's longest `name`, in bytes (`NAMEDATALEN - 1`).
+const NAME_MAX_BYTES: usize = 63;
+
+/// A string as `name`: cut to 63 bytes at a character boundary.
+fn to_name(mut text: String) -> String {
+    if text.len() > NAME_MAX_BYTES {
+        let end = (0..=NAME_MAX_BYTES)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        text.truncate(end);
+    }
+    text
+}
+
+/// `"char"`: the first character of a string, or the ASCII character of
+/// an integer code (`0` is the empty string, as PostgreSQL prints it).
+fn to_char(value: Value, from: Option<PgType>) -> Result<Value, Error> {
+    match (value, from) {
+        (Value::Integer(code), Some(t)) if t.is_integer() => u8::try_from(code)
+            .ok()
+            .filter(u8::is_ascii)
+            .map(|byte| Value::Text(char::from(byte).to_string().replace('\0', "")))
+            .ok_or_else(|| Error::OutOfRange("\"char\"".into())),
+        (other, _) => Ok(Value::Text(
+            source_text(&other, from)
+                .chars()
+                .next()
+                .map(String::from)
+                .unwrap_or_default(),
+        )),
+    }
+}
+
+/// `oid`: 0 to 4294967295; a negative `integer` (or text down to
+/// -2147483648) wraps around, as `oidin` and the `int4` cast do.
+fn to_oid(value: Value, from: Option<PgType>) -> Result<Value, Error> {
+    let wrap = |n: i64| {
+        (i64::from(i32::MIN)..=i64::from(u32::MAX))
+            .contains(&n)
+            .then(|| n.rem_euclid(1 << 32))
+            .ok_or_else(|| Error::OutOfRange("OID".into()))
+    };
+    match (value, from.map(PgType::scalar)) {
+        (Value::Integer(n), Some(Scalar::Int8)) if n < 0 => Err(Error::OutOfRange("OID".into())),
+        (Value::Integer(n), _) => wrap(n).map(Value::Integer),
+        (other, _) => {
+            let input = source_text(&other, from);
+            let n = input
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| Error::InvalidText {
+                    ty: "oid".into(),
+                    value: input.clone(),
+                })?;
+            wrap(n).map(Value::Integer)
+        }
     }
 }
 
@@ -169,6 +241,13 @@ fn to_integer(
     name: &str,
 ) -> Result<Value, Error> {
     let out_of_range = || Error::OutOfRange(name.to_string());
+    // a stored NaN is text
+    let value = match (value, from.map(PgType::scalar)) {
+        (Value::Text(t), Some(Scalar::Float4 | Scalar::Float8)) => {
+            Value::Real(to_float(Value::Text(t), from)?)
+        }
+        (other, _) => other,
+    };
     let number = match (&value, from.map(PgType::scalar)) {
         (Value::Integer(i), _) => *i,
         (Value::Real(f), Some(Scalar::Numeric(_))) => Numeric::from_f64(*f)?.to_i64_rounded()?,
@@ -206,7 +285,18 @@ fn to_integer(
     Ok(Value::Integer(number))
 }
 
-fn to_float(value: Value, from: Option<PgType>) -> Result<f64, Error> {
+/// The stored form of a float: the float, or the text `'NaN'`, which
+/// SQLite would otherwise turn into NULL (see [`crate::types`]).
+pub fn stored_float(f: f64) -> Value {
+    if f.is_nan() {
+        Value::Text(text::format_float(f, false))
+    } else {
+        Value::Real(f)
+    }
+}
+
+/// Reads a number-like stored value (a stored NaN included) as a float.
+pub fn to_float(value: Value, from: Option<PgType>) -> Result<f64, Error> {
     match value {
         Value::Integer(i) => Ok(i as f64),
         Value::Real(f) => Ok(f),
@@ -291,6 +381,9 @@ fn to_datetime(value: Value, from: Option<PgType>, to: PgType) -> Result<Value, 
         _ => datetime::Kind::Timestamptz,
     };
     let input = source_text(&value, from);
+    if let Some(stored) = datetime::infinite(&input) {
+        return Ok(Value::Text(stored.into()));
+    }
     let source_kind = match from.map(PgType::scalar) {
         Some(Scalar::Date) => datetime::Kind::Date,
         Some(Scalar::Timestamp) => datetime::Kind::Timestamp,
@@ -357,7 +450,8 @@ pub fn value_to_json(value: Value, element_type: PgType) -> Json {
         Value::Null => Json::Null,
         Value::Integer(i) if element_type.scalar() == Scalar::Bool => Json::Bool(i != 0),
         Value::Integer(i) => Json::from(i),
-        Value::Real(f) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
+        Value::Real(f) => serde_json::Number::from_f64(f)
+            .map_or_else(|| Json::String(text::format_float(f, false)), Json::Number),
         Value::Text(t) if matches!(element_type.scalar(), Scalar::Numeric(_)) => {
             serde_json::from_str::<serde_json::Number>(&t).map_or(Json::String(t), Json::Number)
         }
@@ -452,6 +546,11 @@ mod tests {
             explicit(t("2024-05-17"), Some(PgType::DATE), "timestamp"),
             Ok(t("2024-05-17 00:00:00"))
         );
+        assert_eq!(explicit(t("-Infinity"), None, "date"), Ok(t("-infinity")));
+        assert_eq!(
+            explicit(t("infinity"), Some(PgType::DATE), "timestamptz"),
+            Ok(t("infinity"))
+        );
         assert_eq!(
             explicit(t(r#"{"b":1,"a":2}"#), None, "jsonb"),
             Ok(t(r#"{"a": 2, "b": 1}"#))
@@ -492,6 +591,26 @@ mod tests {
         assert_eq!(
             cast(t("abc   "), None, varchar3, Context::Assignment),
             Ok(t("abc"))
+        );
+    }
+
+    #[test]
+    fn nan_is_stored_as_text_and_infinities_as_json_strings() {
+        // SQLite would turn a NaN float into NULL
+        assert_eq!(explicit(t("NaN"), None, "double precision"), Ok(t("NaN")));
+        assert_eq!(explicit(t("nan"), None, "real"), Ok(t("NaN")));
+        assert_eq!(
+            explicit(t("NaN"), Some(PgType::FLOAT8), "double precision"),
+            Ok(t("NaN"))
+        );
+        assert!(matches!(
+            explicit(t("NaN"), Some(PgType::FLOAT8), "integer"),
+            Err(Error::OutOfRange(_))
+        ));
+        // SELECT ARRAY['Infinity'::float8, '-Infinity', 'NaN']
+        assert_eq!(
+            explicit(t("{Infinity,-Infinity,NaN}"), None, "double precision[]"),
+            Ok(t(r#"["Infinity","-Infinity","NaN"]"#))
         );
     }
 

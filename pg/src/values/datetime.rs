@@ -73,6 +73,18 @@ impl Kind {
     }
 }
 
+/// The stored text of an infinite `date`/`timestamp`/`timestamptz` input
+/// (`infinity` or `-infinity`, in any case); `None` for any
+/// other. Infinite values are kept as this text, which sorts before and
+/// after every stored finite value; [`parse`] reads finite values only.
+pub fn infinite(input: &str) -> Option<&'static str> {
+    match input.trim().to_ascii_lowercase().as_str() {
+        "infinity" => Some("infinity"),
+        "-infinity" => Some("-infinity"),
+        _ => None,
+    }
+}
+
 /// Parses date/time input into microseconds since the epoch. Accepts ISO
 /// 8601 dates with an optional time (` ` or `T` separated, optional
 /// fraction) and an optional zone (`Z`, `UTC`, `±HH`, `±HH:MM`, `±HHMM`).
@@ -328,6 +340,21 @@ mod tests {
             format(add_months(jan31, -2), Kind::Timestamp),
             "2023-11-30 00:00:00"
         );
+    }
+
+    #[test]
+    fn infinities_sort_around_every_stored_value() {
+        // SELECT 'Infinity'::date, ' -INFINITY '::timestamptz; '+infinity' is 22007
+        assert_eq!(infinite("Infinity"), Some("infinity"));
+        assert_eq!(infinite("+infinity"), None);
+        assert_eq!(infinite("-INFINITY"), Some("-infinity"));
+        assert_eq!(infinite("2024-01-01"), None);
+        for kind in [Kind::Date, Kind::Timestamp, Kind::Timestamptz] {
+            for value in ["0001-01-01", "9999-12-31 23:59:59.999999"] {
+                let stored = format(parse(value, kind).unwrap_or_default(), kind);
+                assert!("-infinity" < stored.as_str() && stored.as_str() < "infinity");
+            }
+        }
     }
 
     #[test]

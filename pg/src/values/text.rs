@@ -71,6 +71,10 @@ fn scalar_text(value: &Value, ty: PgType) -> String {
             .with_scale(scale)
             .map(|n| n.to_string())
             .unwrap_or_else(|_| i.to_string()),
+        (Value::Integer(oid), Scalar::Regtype) => u32::try_from(*oid)
+            .ok()
+            .and_then(PgType::from_oid)
+            .map_or_else(|| oid.to_string(), |t| t.to_string()),
         (Value::Integer(i), _) => i.to_string(),
         (Value::Real(f), Scalar::Numeric(_)) => Numeric::from_f64(*f)
             .map(|n| n.to_string())

@@ -9,8 +9,8 @@ use serde_json::Value as Json;
 
 use super::{PgError, corrupt, insufficient, malformed};
 use crate::types::PgType;
+use crate::values::array::literal;
 use crate::values::cast::json_to_value;
-use crate::values::text::to_pg_text;
 
 /// PostgreSQL's `MAXDIM`.
 const MAX_DIMENSIONS: i32 = 6;
@@ -36,41 +36,6 @@ fn elements(value: &Value, ty: PgType) -> Result<Vec<Value>, PgError> {
 /// PostgreSQL's text output (`array_out`) of a stored array.
 pub(super) fn to_text(value: &Value, ty: PgType) -> Result<String, PgError> {
     Ok(literal(&elements(value, ty)?, element_type(ty)))
-}
-
-fn literal(items: &[Value], element: PgType) -> String {
-    let parts: Vec<String> = items
-        .iter()
-        .map(|item| to_pg_text(item, element).map_or_else(|| "NULL".to_owned(), |t| quote(&t)))
-        .collect();
-    format!("{{{}}}", parts.join(","))
-}
-
-/// An element as `array_out` writes it: in double quotes (with `"` and `\`
-/// escaped) if empty, `NULL` in any case, or holding a delimiter, brace,
-/// quote, backslash or ASCII white space.
-fn quote(text: &str) -> String {
-    let needs_quotes = text.is_empty()
-        || text.eq_ignore_ascii_case("null")
-        || text.bytes().any(|b| {
-            matches!(
-                b,
-                b'{' | b'}' | b',' | b'"' | b'\\' | b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c
-            )
-        });
-    if !needs_quotes {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
 }
 
 fn put_i32(out: &mut Vec<u8>, n: i32) {

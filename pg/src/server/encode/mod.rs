@@ -93,9 +93,11 @@ fn send(value: &Value, ty: PgType) -> Result<Vec<u8>, PgError> {
             datetime::send(value, ty)
         }
         Scalar::Interval => datetime::send_interval(value, ty),
-        Scalar::Text | Scalar::Varchar(_) | Scalar::Bpchar(_) | Scalar::Json => {
+        Scalar::Text | Scalar::Varchar(_) | Scalar::Bpchar(_) | Scalar::Json | Scalar::Name => {
             Ok(to_pg_text(value, ty).unwrap_or_default().into_bytes())
         }
+        Scalar::Char => Ok(string::send_char(value, ty)),
+        Scalar::Oid | Scalar::Regtype => number::send_oid(value, ty),
         Scalar::Jsonb => Ok(string::send_jsonb(value, ty)),
         Scalar::Bytea => string::send_bytea(value, ty),
         Scalar::Uuid => string::send_uuid(value, ty),
@@ -113,9 +115,11 @@ fn recv(bytes: &[u8], ty: PgType) -> Result<Value, PgError> {
             datetime::recv(bytes, ty).map(Value::Text)
         }
         Scalar::Interval => datetime::recv_interval(bytes, ty).map(Value::Text),
-        Scalar::Text | Scalar::Varchar(_) | Scalar::Bpchar(_) => {
+        Scalar::Text | Scalar::Varchar(_) | Scalar::Bpchar(_) | Scalar::Name => {
             string::text(bytes).map(|t| Value::Text(t.to_owned()))
         }
+        Scalar::Char => string::recv_char(bytes),
+        Scalar::Oid | Scalar::Regtype => number::recv_oid(bytes, ty),
         Scalar::Json => string::recv_json(bytes),
         Scalar::Jsonb => string::recv_jsonb(bytes),
         Scalar::Bytea => Ok(Value::Blob(bytes.to_vec())),
@@ -231,6 +235,11 @@ mod tests {
                 PgType::INTERVAL,
                 Value::Text("-1 years -2 mons +3 days -100:00:00.25".into()),
             ),
+            (PgType::NAME, Value::Text("pg_catalog".into())),
+            (PgType::OID, Value::Integer(4_294_967_295)),
+            (PgType::REGTYPE, Value::Integer(23)),
+            (PgType::CHAR, Value::Text("a".into())),
+            (PgType::CHAR, Value::Text(String::new())),
         ];
         for (ty, value) in cases {
             let bytes = send(&value, ty).unwrap();

@@ -6,7 +6,7 @@ use rusqlite::types::Value;
 use super::{PgError, corrupt, fixed, malformed};
 use crate::error::Error;
 use crate::types::{PgType, Scalar};
-use crate::values::cast::{Context, cast};
+use crate::values::cast::{Context, cast, stored_float, to_float};
 
 /// A stored value read as `ty` (an integer, or a float), through the same
 /// conversion a cast uses, so text that slipped into a column still
@@ -46,16 +46,26 @@ pub(super) fn send_integer(value: &Value, ty: PgType) -> Result<Vec<u8>, PgError
 }
 
 pub(super) fn send_float(value: &Value, ty: PgType) -> Result<Vec<u8>, PgError> {
-    let f = match read_as(value, ty)? {
-        Value::Real(f) => f,
-        Value::Integer(i) => i as f64,
-        _ => return Err(corrupt(value, ty)),
-    };
+    let f = to_float(value.clone(), Some(ty)).map_err(|_| corrupt(value, ty))?;
     Ok(if ty.scalar() == Scalar::Float4 {
         (f as f32).to_be_bytes().to_vec()
     } else {
         f.to_be_bytes().to_vec()
     })
+}
+
+/// `oid` and `regtype`: four bytes, unsigned.
+pub(super) fn send_oid(value: &Value, ty: PgType) -> Result<Vec<u8>, PgError> {
+    match read_as(value, ty)? {
+        Value::Integer(i) => u32::try_from(i)
+            .map(|oid| oid.to_be_bytes().to_vec())
+            .map_err(|_| corrupt(value, ty)),
+        _ => Err(corrupt(value, ty)),
+    }
+}
+
+pub(super) fn recv_oid(bytes: &[u8], ty: PgType) -> Result<Value, PgError> {
+    Ok(Value::Integer(u32::from_be_bytes(fixed(bytes, ty)?).into()))
 }
 
 /// `boolrecv`: any nonzero byte is true.
@@ -74,7 +84,7 @@ pub(super) fn recv_integer(bytes: &[u8], ty: PgType) -> Result<Value, PgError> {
 }
 
 pub(super) fn recv_float(bytes: &[u8], ty: PgType) -> Result<Value, PgError> {
-    Ok(Value::Real(match ty.scalar() {
+    Ok(stored_float(match ty.scalar() {
         Scalar::Float4 => f32::from_be_bytes(fixed(bytes, ty)?).into(),
         _ => f64::from_be_bytes(fixed(bytes, ty)?),
     }))
@@ -113,6 +123,11 @@ mod tests {
             send_float(&Value::Integer(2), PgType::FLOAT8),
             Ok(2f64.to_be_bytes().to_vec())
         );
+        // SELECT oidsend(4294967295)
+        assert_eq!(
+            send_oid(&Value::Integer(4_294_967_295), PgType::OID),
+            Ok(vec![0xff; 4])
+        );
     }
 
     #[test]
@@ -136,6 +151,13 @@ mod tests {
         assert_eq!(
             recv_float(&0.1f32.to_be_bytes(), PgType::FLOAT4),
             Ok(Value::Real(f64::from(0.1f32)))
+        );
+        // NaN is stored as text and sent as float8send('NaN')
+        let nan = recv_float(&f64::NAN.to_be_bytes(), PgType::FLOAT8);
+        assert_eq!(nan, Ok(Value::Text("NaN".into())));
+        assert_eq!(
+            send_float(&Value::Text("NaN".into()), PgType::FLOAT8),
+            Ok(vec![0x7f, 0xf8, 0, 0, 0, 0, 0, 0])
         );
     }
 }

@@ -1,6 +1,7 @@
-//! Types whose binary form is bytes or text: `text`, `varchar`, `bpchar`
-//! and `json` are their UTF-8 text, `jsonb` the text after a version byte
-//! (1), `bytea` the raw bytes, `uuid` its 16 bytes.
+//! Types whose binary form is bytes or text: `text`, `varchar`, `bpchar`,
+//! `name` and `json` are their UTF-8 text, `jsonb` the text after a
+//! version byte (1), `"char"` its one byte, `bytea` the raw bytes, `uuid`
+//! its 16 bytes.
 
 use rusqlite::types::Value;
 
@@ -63,6 +64,21 @@ pub(super) fn send_uuid(value: &Value, ty: PgType) -> Result<Vec<u8>, PgError> {
     uuid::Uuid::try_parse(&text)
         .map(|u| u.as_bytes().to_vec())
         .map_err(|_| corrupt(value, ty))
+}
+
+/// `charsend`: always one byte, the zero byte for the empty value.
+pub(super) fn send_char(value: &Value, ty: PgType) -> Vec<u8> {
+    let text = to_pg_text(value, ty).unwrap_or_default();
+    vec![text.bytes().next().unwrap_or(0)]
+}
+
+/// `charrecv` takes the first byte (none is the zero byte); patina keeps
+/// ASCII only, as its stored text must be UTF-8.
+pub(super) fn recv_char(bytes: &[u8]) -> Result<Value, PgError> {
+    match bytes.first() {
+        None | Some(0) => Ok(Value::Text(String::new())),
+        Some(_) => text(&bytes[..1]).map(|t| Value::Text(t.to_owned())),
+    }
 }
 
 /// `json_recv` checks the text and keeps it as given.
