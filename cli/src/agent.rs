@@ -49,7 +49,8 @@ async fn serve(args: AgentArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
     let path = args.data_dir.join("patina.db");
-    let store = Store::open_with(&path, args.durability.into()).with_context(|| format!("opening the database {}", path.display()))?;
+    let store = Store::open_with(&path, args.durability.into())
+        .with_context(|| format!("opening the database {}", path.display()))?;
     let site = store.site_id();
     let db = Database::new(store).with_context(|| format!("preparing {}", path.display()))?;
     let listener = tokio::net::TcpListener::bind(args.pg_addr)
@@ -66,14 +67,15 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(error) => {
-                tracing::warn!(%error, "cannot watch SIGTERM");
-                let _ = interrupt.await;
-                return;
-            }
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot watch SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

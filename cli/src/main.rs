@@ -5,7 +5,11 @@ mod agent;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "patina", version, about = "A replicated SQL database that speaks PostgreSQL")]
+#[command(
+    name = "patina",
+    version,
+    about = "A replicated SQL database that speaks PostgreSQL"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

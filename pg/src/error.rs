@@ -83,6 +83,14 @@ pub enum Error {
         "column \"{0}\" must appear in the GROUP BY clause or be used in an aggregate function"
     )]
     Grouping(String),
+    /// A function used as the wrong kind, as `OVER` on a plain function
+    /// (42809).
+    #[error("{0}")]
+    WrongObjectType(String),
+    /// A clause that names columns inconsistently, as `DISTINCT ON` keys
+    /// that do not lead the `ORDER BY` (42P10).
+    #[error("{0}")]
+    InvalidColumnReference(String),
 }
 
 impl Error {
@@ -109,6 +117,8 @@ impl Error {
             Error::CardinalityViolation(_) => "21000",
             Error::UndefinedType(_) => "42704",
             Error::Grouping(_) => "42803",
+            Error::WrongObjectType(_) => "42809",
+            Error::InvalidColumnReference(_) => "42P10",
         }
     }
 }

@@ -8,6 +8,9 @@
 //!   drop.
 //! - [`Patina`]: the real `patina` binary as `patina agent`, killed on drop;
 //!   its output is printed if the test fails.
+//! - [`rng`]: a seeded generator for reproducible fuzz cases.
+//! - [`wire`]: a raw wire-protocol client for hand-built (and broken)
+//!   messages, used by the fuzz tests.
 //! - [`connect`] / [`try_connect`]: a tokio-postgres client (`NoTls`, user
 //!   and database `postgres`) to a local port.
 //!
@@ -18,6 +21,8 @@ mod client;
 mod patina;
 mod postgres;
 mod process;
+pub mod rng;
+pub mod wire;
 
 pub use client::{connect, describe_error, try_connect};
 pub use patina::{Patina, patina_bin};

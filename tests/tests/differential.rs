@@ -38,14 +38,12 @@ use patina_tests::{Patina, Postgres, describe_error};
 /// statement (as in the corpus, whitespace folded) and why. A mismatch on a
 /// listed statement is reported but does not fail the test; a listed
 /// statement that no longer differs does.
-const INTENDED_DIFFERENCES: &[(&str, &str)] = &[
-    (
-        "INSERT INTO er_auto (id, v) VALUES (NULL, 'null key')",
-        "an integer PRIMARY KEY is SQLite's rowid alias, which assigns the next key to a NULL: \
+const INTENDED_DIFFERENCES: &[(&str, &str)] = &[(
+    "INSERT INTO er_auto (id, v) VALUES (NULL, 'null key')",
+    "an integer PRIMARY KEY is SQLite's rowid alias, which assigns the next key to a NULL: \
          that is how patina auto-assigns `bigint PRIMARY KEY` (and serial) keys without \
          sequences, so an explicit NULL key gets a key where PostgreSQL fails with 23502",
-    ),
-];
+)];
 
 /// How long one statement may take on one server.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(20);

@@ -1,12 +1,13 @@
 //! Exact `numeric` arithmetic on the stored text: `pg_numeric(op, a, b)`
 //! for `+ - * / %`, the aggregates `pg_numeric_sum(x)` and
 //! `pg_numeric_avg(x)` (PostgreSQL's `sum(numeric)`, `sum(bigint)`,
-//! `avg` of integers and numerics), and the `pg_numeric` collation that
+//! `avg` of integers and numerics; also window functions, which SQLite
+//! runs with an inverse step), and the `pg_numeric` collation that
 //! orders `numeric` columns by value.
 
 use std::cmp::Ordering;
 
-use rusqlite::functions::{Aggregate, Context as FnContext};
+use rusqlite::functions::{Aggregate, Context as FnContext, WindowAggregate};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
@@ -31,13 +32,13 @@ pub(super) fn register(conn: &Connection) -> Result<()> {
         };
         result.map(|n| Some(n.to_string())).map_err(user_error)
     })?;
-    conn.create_aggregate_function(
+    conn.create_window_function(
         "pg_numeric_sum",
         1,
         deterministic(),
         NumericAggregate { average: false },
     )?;
-    conn.create_aggregate_function(
+    conn.create_window_function(
         "pg_numeric_avg",
         1,
         deterministic(),
@@ -86,7 +87,27 @@ impl Aggregate<(Numeric, i64), Option<String>> for NumericAggregate {
         _: &mut FnContext<'_>,
         acc: Option<(Numeric, i64)>,
     ) -> Result<Option<String>> {
-        let Some((sum, count)) = acc.filter(|(_, count)| *count > 0) else {
+        self.value(acc.as_ref())
+    }
+}
+
+impl WindowAggregate<(Numeric, i64), Option<String>> for NumericAggregate {
+    fn value(&self, acc: Option<&mut (Numeric, i64)>) -> Result<Option<String>> {
+        NumericAggregate::value(self, acc.map(|acc| &*acc))
+    }
+
+    fn inverse(&self, ctx: &mut FnContext<'_>, acc: &mut (Numeric, i64)) -> Result<()> {
+        if let Some(value) = numeric_arg(ctx, 0)? {
+            acc.0 = acc.0.checked_sub(value).map_err(user_error)?;
+            acc.1 -= 1;
+        }
+        Ok(())
+    }
+}
+
+impl NumericAggregate {
+    fn value(&self, acc: Option<&(Numeric, i64)>) -> Result<Option<String>> {
+        let Some(&(sum, count)) = acc.filter(|(_, count)| *count > 0) else {
             return Ok(None);
         };
         let result = if self.average {
@@ -144,5 +165,23 @@ mod tests {
             .query_row("SELECT pg_numeric_sum(x) FROM t WHERE 0", [], |r| r.get(0))
             .expect("empty");
         assert_eq!(empty, None);
+        // SELECT sum(x) OVER w, avg(x) OVER w FROM (VALUES (9.90), (10.00), (1.5)) t(x)
+        //   WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+        let moving: Vec<(String, String)> = conn
+            .prepare(
+                "SELECT pg_numeric_sum(x) OVER w, pg_numeric_avg(x) OVER w FROM t \
+                 WINDOW w AS (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)",
+            )
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .expect("window");
+        let expected = [
+            ("1.5", "1.50000000000000000000"),
+            ("11.40", "5.7000000000000000"),
+            ("19.90", "9.9500000000000000"),
+        ];
+        assert_eq!(
+            moving,
+            expected.map(|(a, b)| (a.to_string(), b.to_string()))
+        );
     }
 }

@@ -53,7 +53,10 @@ impl Tables {
             let (table, name): (String, String) = (row.get(0)?, row.get(1)?);
             keys.entry(table.to_lowercase()).or_default().push(name);
         }
-        Ok(Tables { columns: tables, keys })
+        Ok(Tables {
+            columns: tables,
+            keys,
+        })
     }
 }
 
@@ -63,7 +66,10 @@ impl Catalog for Tables {
     }
 
     fn primary_key(&self, table: &str) -> Vec<String> {
-        self.keys.get(&table.to_lowercase()).cloned().unwrap_or_default()
+        self.keys
+            .get(&table.to_lowercase())
+            .cloned()
+            .unwrap_or_default()
     }
 }
 

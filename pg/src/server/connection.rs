@@ -50,9 +50,17 @@ impl Decoder for Framing {
         if src.len() < 5 {
             return Ok(None);
         }
-        let malformed = || PgWireError::IoError(io::Error::new(io::ErrorKind::InvalidData, "invalid message format"));
+        let malformed = || {
+            PgWireError::IoError(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "invalid message format",
+            ))
+        };
         let len = i32::from_be_bytes([src[1], src[2], src[3], src[4]]);
-        let len = usize::try_from(len).ok().filter(|l| *l >= 4).ok_or_else(malformed)?;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|l| *l >= 4)
+            .ok_or_else(malformed)?;
         if src.len() < 1 + len {
             // pgwire refuses unknown types and lengths over its limits
             // before the rest arrives.
@@ -86,7 +94,10 @@ fn well_formed(tag: u8, body: &[u8]) -> bool {
         Some(head)
     }
     fn cstring(r: &mut &[u8]) -> bool {
-        r.iter().position(|b| *b == 0).and_then(|end| take(r, end + 1)).is_some()
+        r.iter()
+            .position(|b| *b == 0)
+            .and_then(|end| take(r, end + 1))
+            .is_some()
     }
     fn count(r: &mut &[u8]) -> Option<usize> {
         take(r, 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
@@ -96,18 +107,26 @@ fn well_formed(tag: u8, body: &[u8]) -> bool {
     }
     fn values(r: &mut &[u8]) -> bool {
         count(r).is_some_and(|n| {
-            (0..n).all(|_| match take(r, 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])) {
-                Some(-1) => true,
-                Some(len) => usize::try_from(len).is_ok_and(|len| take(r, len).is_some()),
-                None => false,
-            })
+            (0..n).all(
+                |_| match take(r, 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])) {
+                    Some(-1) => true,
+                    Some(len) => usize::try_from(len).is_ok_and(|len| take(r, len).is_some()),
+                    None => false,
+                },
+            )
         })
     }
     let mut r = body;
     let fields = match tag {
         b'Q' => cstring(&mut r),
         b'P' => cstring(&mut r) && cstring(&mut r) && counted(&mut r, 4),
-        b'B' => cstring(&mut r) && cstring(&mut r) && counted(&mut r, 2) && values(&mut r) && counted(&mut r, 2),
+        b'B' => {
+            cstring(&mut r)
+                && cstring(&mut r)
+                && counted(&mut r, 2)
+                && values(&mut r)
+                && counted(&mut r, 2)
+        }
         b'D' | b'C' => take(&mut r, 1).is_some() && cstring(&mut r),
         b'E' => cstring(&mut r) && take(&mut r, 4).is_some(),
         b'S' | b'H' | b'X' => true,
@@ -367,9 +386,15 @@ async fn on_bind(wire: &mut Wire, session: &mut Session, bind: Bind) -> Step {
     }
     // Format codes are 0 (text) or 1 (binary); anything else would be
     // echoed into RowDescription, which no client can read.
-    let formats = bind.parameter_format_codes.iter().chain(&bind.result_column_format_codes);
+    let formats = bind
+        .parameter_format_codes
+        .iter()
+        .chain(&bind.result_column_format_codes);
     if let Some(code) = formats.into_iter().find(|f| !matches!(f, 0 | 1)) {
-        return Ok(Err(PgError::new("22023", format!("unsupported format code: {code}"))));
+        return Ok(Err(PgError::new(
+            "22023",
+            format!("unsupported format code: {code}"),
+        )));
     }
     let mut params = Vec::with_capacity(bind.parameters.len());
     for (i, (bytes, ty)) in bind.parameters.iter().zip(&prepared.params).enumerate() {
@@ -436,7 +461,11 @@ async fn on_execute(wire: &mut Wire, session: &mut Session, execute: Execute) ->
             .await?;
         return Ok(Ok(()));
     }
-    session.begin_implicit(Implicit::Extended);
+    // Statements up to Sync form one implicit transaction; when the Sync
+    // is already here, this one is alone in it and runs as autocommit.
+    if !sync_is_next(wire) {
+        session.begin_implicit(Implicit::Extended);
+    }
     let (outcome, sent) = match portal.pending.take() {
         Some(pending) => pending,
         None => match session.run(&portal.plan, &portal.params).await {
@@ -477,4 +506,9 @@ async fn on_close(wire: &mut Wire, session: &mut Session, close: Close) -> Step 
     }
     wire.feed(Out::CloseComplete(CloseComplete::new())).await?;
     Ok(Ok(()))
+}
+
+/// Whether the next message the client sent is a Sync.
+fn sync_is_next(wire: &Wire) -> bool {
+    wire.read_buffer().starts_with(&[b'S', 0, 0, 0, 4])
 }

@@ -52,10 +52,10 @@ impl WriterLease {
 impl Drop for WriterLease {
     fn drop(&mut self) {
         let conn = self.0.store.conn();
-        if !conn.is_autocommit() {
-            if let Err(error) = conn.execute_batch("ROLLBACK") {
-                tracing::error!(%error, "rolling back an abandoned transaction failed");
-            }
+        if !conn.is_autocommit()
+            && let Err(error) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(%error, "rolling back an abandoned transaction failed");
         }
     }
 }

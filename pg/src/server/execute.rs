@@ -50,8 +50,14 @@ pub(crate) fn run(
 
 /// The statement's verb, as PostgreSQL names it in messages.
 pub(crate) fn verb(statement: &Translated) -> String {
+    if let Some(lock) = statement.row_lock {
+        return lock.verb().to_owned();
+    }
     let tag = tag(statement, 0, 0);
-    tag.split(' ').take_while(|w| !w.starts_with(|c: char| c.is_ascii_digit())).collect::<Vec<_>>().join(" ")
+    tag.split(' ')
+        .take_while(|w| !w.starts_with(|c: char| c.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// PostgreSQL's command tag for a statement that returned `rows` rows and

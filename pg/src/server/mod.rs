@@ -22,11 +22,16 @@ mod statement;
 
 use std::future::Future;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 pub use database::{Database, DatabaseError};
 
 /// Serves PostgreSQL clients on `listener` until `shutdown` completes.
+///
+/// Each connection gets a thread of its own running a single-threaded
+/// runtime, as PostgreSQL gives each a process: SQLite calls block, and a
+/// connection's thread may block on them without holding up any other
+/// connection or handing its work to another thread on every statement.
 pub async fn serve(listener: TcpListener, db: Database, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
@@ -34,15 +39,34 @@ pub async fn serve(listener: TcpListener, db: Database, shutdown: impl Future<Ou
             _ = &mut shutdown => return,
             accepted = listener.accept() => match accepted {
                 Ok((socket, peer)) => {
-                    let db = db.clone();
-                    tokio::spawn(async move {
-                        if let Err(error) = connection::serve(socket, db).await {
-                            tracing::debug!(%peer, %error, "connection ended with an I/O error");
-                        }
-                    });
+                    if let Err(error) = spawn_connection(socket, db.clone()) {
+                        tracing::warn!(%peer, %error, "cannot start a connection thread");
+                    }
                 }
                 Err(error) => tracing::warn!(%error, "accepting a connection failed"),
             },
         }
     }
+}
+
+fn spawn_connection(socket: TcpStream, db: Database) -> std::io::Result<()> {
+    let peer = socket.peer_addr()?;
+    let socket = socket.into_std()?;
+    std::thread::Builder::new()
+        .name("patina-pg-conn".to_owned())
+        .spawn(move || {
+            let served = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .and_then(|runtime| {
+                    runtime.block_on(async {
+                        let socket = TcpStream::from_std(socket)?;
+                        connection::serve(socket, db).await
+                    })
+                });
+            if let Err(error) = served {
+                tracing::debug!(%peer, %error, "connection ended with an I/O error");
+            }
+        })?;
+    Ok(())
 }

@@ -236,7 +236,10 @@ impl Session {
             _ => self.db.tables(),
         };
         let user = self.setting("session_authorization");
-        let catalog = SessionCatalog { tables: &tables, user: &user };
+        let catalog = SessionCatalog {
+            tables: &tables,
+            user: &user,
+        };
         let mut translated = translate_typed(sql, &catalog, given)?;
         match translated.len() {
             1 => Ok(Plan::Sql(Box::new(translated.remove(0)))),
@@ -297,15 +300,18 @@ impl Session {
     }
 
     async fn sql(&mut self, statement: &Translated, params: &[Value]) -> Result<Outcome, PgError> {
-        let writes = !matches!(statement.kind, StatementKind::Select);
+        let writes = !matches!(statement.kind, StatementKind::Select) || statement.locks_rows();
         if writes && self.read_only() {
             return Err(PgError::new(
                 "25006",
-                format!("cannot execute {} in a read-only transaction", execute::verb(statement)),
+                format!(
+                    "cannot execute {} in a read-only transaction",
+                    execute::verb(statement)
+                ),
             ));
         }
         if self.writer.is_none() && !writes {
-            return tokio::task::block_in_place(|| execute::run(&self.reader, statement, params));
+            return execute::run(&self.reader, statement, params);
         }
         let in_block = self.txn != Txn::Idle;
         if self.writer.is_none() {
@@ -335,35 +341,33 @@ impl Session {
         let Some(writer) = self.writer.as_mut() else {
             return Err(PgError::new("XX000", "the writer is not held"));
         };
-        tokio::task::block_in_place(|| {
-            let Some(ddl) = &statement.ddl else {
-                return execute::run(writer.conn(), statement, params);
-            };
-            if !in_block {
-                writer.control("BEGIN IMMEDIATE")?;
-            }
-            let applied = writer
-                .store()
-                .apply_ddl(&ddl.sql)
-                .map_err(PgError::from)
-                .and_then(|_| Ok(catalog::record(writer.conn(), statement.kind, ddl)?));
-            if in_block {
-                self.ddl_in_txn = true;
-                applied?;
+        let Some(ddl) = &statement.ddl else {
+            return execute::run(writer.conn(), statement, params);
+        };
+        if !in_block {
+            writer.control("BEGIN IMMEDIATE")?;
+        }
+        let applied = writer
+            .store()
+            .apply_ddl(&ddl.sql)
+            .map_err(PgError::from)
+            .and_then(|_| Ok(catalog::record(writer.conn(), statement.kind, ddl)?));
+        if in_block {
+            self.ddl_in_txn = true;
+            applied?;
+        } else {
+            let end = if applied.is_ok() {
+                "COMMIT"
             } else {
-                let end = if applied.is_ok() {
-                    "COMMIT"
-                } else {
-                    "ROLLBACK"
-                };
-                writer.control(end)?;
-                applied?;
-                db.reload_tables(writer.conn())?;
-            }
-            Ok(Outcome {
-                rows: Vec::new(),
-                tag: execute::tag(statement, 0, 0),
-            })
+                "ROLLBACK"
+            };
+            writer.control(end)?;
+            applied?;
+            db.reload_tables(writer.conn())?;
+        }
+        Ok(Outcome {
+            rows: Vec::new(),
+            tag: execute::tag(statement, 0, 0),
         })
     }
 
@@ -375,14 +379,12 @@ impl Session {
             return Ok(());
         };
         let ddl = std::mem::take(&mut self.ddl_in_txn);
-        tokio::task::block_in_place(|| {
-            writer.control(end)?;
-            if ddl {
-                writer.store().reload_schema()?;
-                self.db.reload_tables(writer.conn())?;
-            }
-            Ok(())
-        })
+        writer.control(end)?;
+        if ddl {
+            writer.store().reload_schema()?;
+            self.db.reload_tables(writer.conn())?;
+        }
+        Ok(())
     }
 
     async fn command(&mut self, command: &Command) -> Result<Outcome, PgError> {
@@ -440,17 +442,14 @@ impl Session {
                 }
                 let ddl = self.ddl_in_txn;
                 if let Some(writer) = &mut self.writer {
-                    tokio::task::block_in_place(|| {
-                        writer
-                            .conn()
-                            .execute_batch(sql)
-                            .map_err(|e| savepoint_error(e, sql))?;
-                        // Rolling back to a savepoint can undo DDL.
-                        if *rolls_back && ddl {
-                            writer.store().reload_schema()?;
-                        }
-                        Ok::<_, PgError>(())
-                    })?;
+                    writer
+                        .conn()
+                        .execute_batch(sql)
+                        .map_err(|e| savepoint_error(e, sql))?;
+                    // Rolling back to a savepoint can undo DDL.
+                    if *rolls_back && ddl {
+                        writer.store().reload_schema()?;
+                    }
                 }
                 if *rolls_back {
                     self.txn = Txn::Block;
@@ -545,11 +544,13 @@ impl Session {
 
     fn apply_characteristics(&mut self, characteristics: &Characteristics) {
         if let Some(isolation) = &characteristics.isolation {
-            self.settings.insert("transaction_isolation".to_owned(), isolation.clone());
+            self.settings
+                .insert("transaction_isolation".to_owned(), isolation.clone());
         }
         if let Some(read_only) = characteristics.read_only {
             let value = if read_only { "on" } else { "off" };
-            self.settings.insert("transaction_read_only".to_owned(), value.to_owned());
+            self.settings
+                .insert("transaction_read_only".to_owned(), value.to_owned());
         }
     }
 
@@ -600,10 +601,10 @@ impl Session {
             "client_encoding" => "UTF8".to_owned(),
             _ => value,
         };
-        if let Some((reported, _)) = REPORTED.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            if self.settings.get(name) != Some(&value) {
-                self.changed.push((reported.to_string(), value.clone()));
-            }
+        if let Some((reported, _)) = REPORTED.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
+            && self.settings.get(name) != Some(&value)
+        {
+            self.changed.push((reported.to_string(), value.clone()));
         }
         self.settings.insert(name.to_owned(), value);
         Ok(())
@@ -611,10 +612,10 @@ impl Session {
 
     /// Ends the session: an open transaction is rolled back.
     pub async fn close(&mut self) {
-        if self.writer.is_some() {
-            if let Err(error) = self.finish("ROLLBACK").await {
-                tracing::warn!(%error, "rolling back at disconnect failed");
-            }
+        if self.writer.is_some()
+            && let Err(error) = self.finish("ROLLBACK").await
+        {
+            tracing::warn!(%error, "rolling back at disconnect failed");
         }
     }
 }

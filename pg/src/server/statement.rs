@@ -2,9 +2,6 @@
 //! statements (transaction control, SET/SHOW/RESET, DISCARD, DEALLOCATE,
 //! CLOSE, UNLISTEN) from SQL that is translated and run on SQLite.
 
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
-
 use super::errors::PgError;
 
 /// A statement the session answers itself.
@@ -49,7 +46,12 @@ pub(crate) struct Characteristics {
 
 impl Characteristics {
     fn of(upper: &[String]) -> Characteristics {
-        let after = |word: &str| upper.iter().position(|w| w == word).map(|i| &upper[i + 1..]);
+        let after = |word: &str| {
+            upper
+                .iter()
+                .position(|w| w == word)
+                .map(|i| &upper[i + 1..])
+        };
         let isolation = after("LEVEL").and_then(|rest| {
             let level = match rest {
                 [a, b, ..] if a == "READ" || a == "REPEATABLE" => format!("{a} {b}"),
@@ -58,12 +60,18 @@ impl Characteristics {
             };
             Some(level.trim_end_matches(',').to_ascii_lowercase())
         });
-        let read_only = upper.windows(2).find_map(|pair| match (pair[0].as_str(), pair[1].as_str()) {
-            ("READ", "ONLY") => Some(true),
-            ("READ", "WRITE") => Some(false),
-            _ => None,
-        });
-        Characteristics { isolation, read_only }
+        let read_only =
+            upper
+                .windows(2)
+                .find_map(|pair| match (pair[0].as_str(), pair[1].as_str()) {
+                    ("READ", "ONLY") => Some(true),
+                    ("READ", "WRITE") => Some(false),
+                    _ => None,
+                });
+        Characteristics {
+            isolation,
+            read_only,
+        }
     }
 }
 
@@ -79,9 +87,7 @@ impl Command {
 /// Splits a query string into its statements' texts, rejecting a syntax
 /// error before anything runs (as PostgreSQL does).
 pub(crate) fn split(sql: &str) -> Result<Vec<String>, PgError> {
-    let statements = Parser::parse_sql(&PostgreSqlDialect {}, sql)
-        .map_err(|e| PgError::new("42601", e.to_string().replace("sql parser error: ", "")))?;
-    Ok(statements.iter().map(ToString::to_string).collect())
+    crate::translate::split(sql).map_err(|e| PgError::new(e.sqlstate(), e.to_string()))
 }
 
 fn words(sql: &str) -> Vec<String> {
@@ -194,7 +200,10 @@ mod tests {
                 read_only: Some(true)
             }))
         );
-        assert_eq!(command("START TRANSACTION"), Some(Command::Begin(Characteristics::default())));
+        assert_eq!(
+            command("START TRANSACTION"),
+            Some(Command::Begin(Characteristics::default()))
+        );
         assert_eq!(command("end"), Some(Command::Commit));
         assert_eq!(
             command("SET application_name = 'psql'"),

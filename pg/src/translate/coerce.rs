@@ -131,7 +131,7 @@ pub(crate) fn value_expr(value: SqlValue) -> Expr {
     match value {
         SqlValue::Null => Expr::value(Value::Null),
         SqlValue::Integer(i) => number(i),
-        SqlValue::Real(f) if f.is_finite() => number(format!("{f:?}")),
+        SqlValue::Real(f) if f.is_finite() => float_literal(f),
         // NaN is stored as text (see `crate::types`)
         SqlValue::Real(f) if f.is_nan() => string("NaN"),
         SqlValue::Real(f) => number(if f > 0.0 { "9e999" } else { "-9e999" }),
@@ -139,6 +139,28 @@ pub(crate) fn value_expr(value: SqlValue) -> Expr {
         SqlValue::Blob(b) => Expr::value(Value::HexStringLiteral(
             b.iter().map(|byte| format!("{byte:02X}")).collect(),
         )),
+    }
+}
+
+/// A finite float constant, in a form SQLite reads back exactly. SQLite's
+/// decimal reader is off by a bit for some numbers written with an
+/// exponent (`1e-300` reads as `9.999999999999999e-301`): those are
+/// converted from their text at run time, by Rust's exact reader.
+fn float_literal(f: f64) -> Expr {
+    // `{:?}` is the shortest text that reads back as `f`; it has an
+    // exponent outside 1e-5 ≤ |f| < 1e16
+    let text = format!("{f:?}");
+    if text.contains('e') {
+        call(
+            "pg_cast",
+            vec![
+                string(text),
+                Expr::value(Value::Null),
+                type_name(PgType::FLOAT8),
+            ],
+        )
+    } else {
+        number(text)
     }
 }
 
@@ -254,6 +276,31 @@ mod tests {
         assert!(allowed(PgType::INT4, PgType::TEXT, a));
         assert!(!allowed(PgType::BOOL, PgType::INT4, a));
         assert!(allowed(PgType::INT4.array_of(), PgType::INT8.array_of(), e));
+    }
+
+    #[test]
+    fn plain_float_literals_read_back_exactly_in_sqlite() {
+        let conn = rusqlite::Connection::open_in_memory().expect("open");
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut checked = 0;
+        while checked < 20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let f = f64::from_bits(state);
+            let Expr::Value(v) = float_literal(f) else {
+                continue;
+            };
+            if !f.is_finite() {
+                continue;
+            };
+            let read: f64 = conn
+                .query_row(&format!("SELECT {v}"), [], |r| r.get(0))
+                .expect("reads");
+            assert_eq!(read.to_bits(), f.to_bits(), "{v}");
+            checked += 1;
+        }
+        assert!(matches!(float_literal(1e-300), Expr::Function(_)));
     }
 
     #[test]

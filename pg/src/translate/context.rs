@@ -50,6 +50,8 @@ pub(crate) struct Translator<'a> {
     /// qualifier SQLite does not accept there (`RETURNING t.id` must be
     /// `RETURNING id`).
     pub(crate) returning_target: Option<String>,
+    /// Whether a query of the statement locks rows (`FOR UPDATE`…).
+    pub(crate) locks_rows: bool,
 }
 
 impl<'a> Translator<'a> {
@@ -60,6 +62,7 @@ impl<'a> Translator<'a> {
             scopes: Scopes::default(),
             ctes: Vec::new(),
             returning_target: None,
+            locks_rows: false,
         }
     }
 

@@ -12,6 +12,7 @@ use super::context::{Translator, Ty, call, nested, number, string, take, type_na
 use super::grouping::is_aggregate;
 use super::names::{fold, unqualified};
 use super::operators::{Comparison, comparison, numeric_collation};
+use super::window::is_window_function;
 use crate::error::Error;
 use crate::types::{PgType, Scalar};
 
@@ -70,15 +71,24 @@ impl Translator<'_> {
             || !matches!(function.parameters, FunctionArguments::None)
             || !function.within_group.is_empty()
             || function.null_treatment.is_some()
-            || function.over.is_some()
         {
             return Err(Error::Unsupported(format!("function call {function}")));
         }
         let name = fold(&unqualified(&function.name)?);
+        let aggregate = is_aggregate(&name);
+        let window_only = is_window_function(&name);
+        let windowed = function.over.is_some();
+        if let Some(over) = &mut function.over {
+            if !aggregate && !window_only {
+                return Err(Error::WrongObjectType(format!(
+                    "OVER specified, but {name} is not a window function nor an aggregate function"
+                )));
+            }
+            self.over(over)?;
+        }
         if let Some(filter) = &mut function.filter {
             self.condition(filter)?;
         }
-        let aggregate = is_aggregate(&name);
         if function.filter.is_some() && !aggregate {
             return Err(Error::Syntax(format!(
                 "FILTER specified, but {name} is not an aggregate function"
@@ -97,6 +107,14 @@ impl Translator<'_> {
                     }
                 }
             }
+        }
+        if windowed
+            && let FunctionArguments::List(list) = &function.args
+            && (list.duplicate_treatment.is_some() || !list.clauses.is_empty())
+        {
+            return Err(Error::Unsupported(
+                "DISTINCT or ORDER BY in an aggregate over a window".into(),
+            ));
         }
         let (args, distinct) = arguments(function)?;
         if distinct && !aggregate {
@@ -143,6 +161,9 @@ impl Translator<'_> {
         let mut types = Vec::with_capacity(arity);
         for arg in args.iter_mut() {
             types.push(self.expr(arg)?);
+        }
+        if window_only {
+            return self.window_function(&name, windowed, args, types);
         }
         let first = types.first().copied().unwrap_or(Ty::Unknown);
         let ty = match (name.as_str(), arity) {
@@ -517,8 +538,8 @@ impl Translator<'_> {
         Ok(())
     }
 
-    /// Unifies already-typed expressions (for `coalesce`, `nullif`).
-    fn unify_typed(
+    /// Unifies already-typed expressions (for `coalesce`, `nullif`, `lag`).
+    pub(crate) fn unify_typed(
         &mut self,
         args: Vec<&mut Expr>,
         types: Vec<Ty>,

@@ -11,7 +11,7 @@
 
 use sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, InTarget, SelectItem,
-    SelectItemQualifiedWildcardKind,
+    SelectItemQualifiedWildcardKind, WindowType,
 };
 
 use super::coerce::literal;
@@ -225,8 +225,18 @@ impl Grouping<'_> {
                     .and_then(|part| part.as_ident())
                     .map(fold)
                     .unwrap_or_default();
-                if is_aggregate(&name) {
+                // an aggregate over a window is computed per row, after grouping
+                if is_aggregate(&name) && function.over.is_none() {
                     return Ok(());
+                }
+                if let Some(WindowType::WindowSpec(spec)) = &function.over {
+                    for expr in spec
+                        .partition_by
+                        .iter()
+                        .chain(spec.order_by.iter().map(|o| &o.expr))
+                    {
+                        self.check(expr)?;
+                    }
                 }
                 if let FunctionArguments::List(list) = &function.args {
                     for arg in &list.args {
@@ -263,7 +273,7 @@ fn has_aggregate(expr: &Expr) -> bool {
                 .and_then(|part| part.as_ident())
                 .map(fold)
                 .unwrap_or_default();
-            is_aggregate(&name)
+            (is_aggregate(&name) && function.over.is_none())
                 || match &function.args {
                     FunctionArguments::List(list) => list.args.iter().any(|arg| {
                         matches!(arg, FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) if has_aggregate(e))
@@ -385,6 +395,13 @@ mod tests {
             check("SELECT name, count(*) FROM t GROUP BY id", &[]),
             ungrouped
         );
+        assert_eq!(
+            check(
+                "SELECT qty, rank() OVER (ORDER BY name) FROM t GROUP BY qty",
+                &[]
+            ),
+            ungrouped
+        );
     }
 
     #[test]
@@ -400,6 +417,8 @@ mod tests {
             "SELECT qty FROM t GROUP BY qty HAVING count(*) > 1",
             "SELECT CASE WHEN qty > 1 THEN 'many' END FROM t GROUP BY qty",
             "SELECT 1 FROM t GROUP BY name",
+            "SELECT id, row_number() OVER (PARTITION BY name ORDER BY qty) FROM t",
+            "SELECT name, sum(sum(qty)) OVER (ORDER BY name) FROM t GROUP BY name",
         ] {
             assert_eq!(check(sql, &[]), Ok(()), "{sql}");
         }

@@ -13,7 +13,10 @@
 //! folding, `public.`/`pg_catalog.` qualifiers), `params` (`$n` → `?n`),
 //! `scope` (column resolution), `context` (per-statement state), `coerce`
 //! (casts), `expr`, `operators` and `functions` (expressions), `query`
-//! (`SELECT`), `output` (result column names, `*`), `dml`
+//! (`SELECT`; with `window` for window functions, `recursive` for `WITH
+//! RECURSIVE`, `distinct_on` for `DISTINCT ON`, `grouping` for the
+//! grouping rule), `locks` (parsing, and `FOR UPDATE` locking reads),
+//! `output` (result column names, `*`), `dml`
 //! (`INSERT`/`UPDATE`/`DELETE`), `ddl` (`CREATE`/`ALTER`/`DROP`),
 //! `transaction` (`BEGIN`…); `builtins` (plain functions chosen by
 //! overload) and `polymorphic` (functions typed by their arguments, and
@@ -24,25 +27,28 @@ mod catalog;
 mod coerce;
 mod context;
 mod ddl;
+mod distinct_on;
 mod dml;
 mod expr;
 mod functions;
 mod grouping;
+mod locks;
 mod names;
 mod operators;
 mod output;
 mod params;
 mod polymorphic;
 mod query;
+mod recursive;
 mod scope;
 mod transaction;
+mod window;
 
 use sqlparser::ast::Statement;
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
 
 pub use catalog::Catalog;
 pub use ddl::TranslatedDdl;
+pub use locks::RowLock;
 
 use crate::error::Error;
 use crate::types::PgType;
@@ -109,6 +115,16 @@ pub struct Translated {
     /// For DDL: the table definition to record (or forget, for
     /// [`StatementKind::DropTable`], whose `columns` are empty).
     pub ddl: Option<TranslatedDdl>,
+    /// For a locking read (`SELECT … FOR UPDATE`): its first lock's
+    /// strength. It must run on the writer, inside its transaction.
+    pub row_lock: Option<RowLock>,
+}
+
+impl Translated {
+    /// Whether the statement is a locking read, which runs like a write.
+    pub fn locks_rows(&self) -> bool {
+        self.row_lock.is_some()
+    }
 }
 
 /// Parses one query string (one or more statements) and translates each.
@@ -126,12 +142,14 @@ pub fn translate_typed(
     catalog: &dyn Catalog,
     given: &[Option<PgType>],
 ) -> Result<Vec<Translated>, Error> {
-    let statements =
-        Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| Error::Syntax(e.to_string()))?;
+    let parsed = locks::parse(sql)?;
     let mut overlay = Overlay::new(catalog);
-    let mut translated = Vec::with_capacity(statements.len());
-    for mut statement in statements {
-        let result = translate_statement(&mut statement, &overlay, given)?;
+    let mut translated = Vec::with_capacity(parsed.statements.len());
+    for (mut statement, lock) in parsed.statements.into_iter().zip(parsed.locks) {
+        let mut result = translate_statement(&mut statement, &overlay, given)?;
+        if result.row_lock.is_some() {
+            result.row_lock = lock;
+        }
         if let Some(ddl) = &result.ddl {
             if let Some(old) = &ddl.renamed_from {
                 overlay.set(old.clone(), None);
@@ -142,6 +160,14 @@ pub fn translate_typed(
         translated.push(result);
     }
     Ok(translated)
+}
+
+/// Splits a query string into its statements' texts, as written,
+/// rejecting a syntax error before anything runs (as PostgreSQL does).
+/// Statements keep the clauses sqlparser does not print, as
+/// `FOR NO KEY UPDATE`.
+pub fn split(sql: &str) -> Result<Vec<String>, Error> {
+    Ok(locks::parse(sql)?.texts)
 }
 
 fn columns(columns: Vec<(String, PgType)>) -> Vec<Column> {
@@ -163,6 +189,7 @@ fn translate_statement(
         params: Vec::new(),
         columns: Vec::new(),
         ddl: None,
+        row_lock: None,
     };
     let (kind, output) = match statement {
         Statement::Query(query) => (StatementKind::Select, translator.query(query)?),
@@ -234,6 +261,8 @@ fn translate_statement(
         params: translator.params.finish(),
         columns: columns(output),
         ddl: None,
+        // the strength is the parser's; see `locks::parse`
+        row_lock: translator.locks_rows.then_some(RowLock::Update),
     })
 }
 
@@ -769,7 +798,10 @@ mod tests {
         assert_eq!(err("SELECT nope FROM items").sqlstate(), "42703");
         assert_eq!(err("SELECT frobnicate(1)").sqlstate(), "42883");
         assert_eq!(err("SELECT 'x'::int").sqlstate(), "22P02");
-        assert_eq!(err("SELECT id FROM items FOR UPDATE").sqlstate(), "0A000");
+        assert_eq!(
+            err("SELECT count(*) FROM items FOR UPDATE").sqlstate(),
+            "0A000"
+        );
         assert_eq!(err("SELECT id FROM other.items").sqlstate(), "0A000");
         assert_eq!(
             err("SELECT x FROM items AS a, items AS b WHERE id = 1").sqlstate(),
@@ -780,8 +812,74 @@ mod tests {
             "42702"
         );
         assert_eq!(
-            err("SELECT DISTINCT ON (id) id FROM items").sqlstate(),
-            "0A000"
+            err("SELECT DISTINCT ON (id) id, name FROM items ORDER BY name, id").sqlstate(),
+            "42P10"
+        );
+        assert_eq!(
+            err("SELECT lower(name) OVER () FROM items").sqlstate(),
+            "42809"
+        );
+        assert_eq!(err("SELECT row_number() FROM items").sqlstate(), "42809");
+    }
+
+    #[test]
+    fn dialect_gaps_print_for_sqlite() {
+        let t = one(
+            "SELECT id, row_number() OVER w, rank() OVER (ORDER BY price DESC), \
+             sum(qty) OVER (PARTITION BY active ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW), \
+             lag(price, 1, 0) OVER w, percent_rank() OVER w, ntile(2) OVER w \
+             FROM items WINDOW w AS (ORDER BY id)",
+        );
+        assert_eq!(
+            t.sql,
+            "SELECT id, row_number() OVER w, rank() OVER (ORDER BY (price) COLLATE pg_numeric DESC NULLS FIRST), \
+             pg_numeric_sum(qty) OVER (PARTITION BY active ORDER BY id NULLS LAST ROWS BETWEEN 1 PRECEDING AND CURRENT ROW), \
+             lag(price, 1, '0') OVER w, percent_rank() OVER w, ntile(2) OVER w \
+             FROM items WINDOW w AS (ORDER BY id NULLS LAST)"
+        );
+        let types: Vec<String> = t.columns.iter().map(|c| c.ty.to_string()).collect();
+        assert_eq!(
+            types,
+            [
+                "integer",
+                "bigint",
+                "bigint",
+                "numeric",
+                "numeric",
+                "double precision",
+                "integer"
+            ]
+        );
+        let t = one(
+            "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT n FROM r",
+        );
+        assert_eq!(described(&t), [("n".to_string(), "integer".to_string())]);
+        assert_eq!(
+            err(
+                "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1.5 FROM r) SELECT n FROM r"
+            )
+            .sqlstate(),
+            "42804"
+        );
+        assert_eq!(
+            one("SELECT DISTINCT ON (name) name, id FROM items ORDER BY name, price DESC").sql,
+            "SELECT \"?c1\" AS \"name\", \"?c2\" AS \"id\" FROM (SELECT name AS \"?c1\", id AS \"?c2\", \
+             price AS \"?o1\", row_number() OVER (PARTITION BY name ORDER BY name NULLS LAST, \
+             (price) COLLATE pg_numeric DESC NULLS FIRST) AS \"?rn\" FROM items) AS \"?distinct_on\" \
+             WHERE \"?rn\" = 1 ORDER BY \"?c1\" NULLS LAST, (\"?o1\") COLLATE pg_numeric DESC NULLS FIRST"
+        );
+        let t = one("SELECT id FROM items WHERE id = 1 FOR NO KEY UPDATE OF items NOWAIT");
+        assert_eq!(
+            (t.sql.as_str(), t.row_lock),
+            (
+                "SELECT id FROM items WHERE id = 1",
+                Some(RowLock::NoKeyUpdate)
+            )
+        );
+        assert_eq!(one("SELECT id FROM items").row_lock, None);
+        assert_eq!(
+            one("SELECT '1e-300'::float8, '1.5'::float8").sql,
+            "SELECT pg_cast('1e-300', NULL, 'double precision'), 1.5"
         );
     }
 }

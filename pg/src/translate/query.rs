@@ -1,8 +1,9 @@
 //! Queries: `SELECT` (with `FROM`, joins, `WHERE`, `GROUP BY`, `HAVING`,
-//! `ORDER BY`, `LIMIT`/`OFFSET`), `VALUES`, set operations and
-//! non-recursive `WITH`; the name and type of every output column by
-//! PostgreSQL's rules; and `ORDER BY`'s null placement, which SQLite does
-//! the other way round.
+//! `ORDER BY`, `LIMIT`/`OFFSET`), `VALUES`, set operations and `WITH`
+//! (`recursive` types `WITH RECURSIVE`, `window` the window functions,
+//! `distinct_on` rewrites `DISTINCT ON`, `locks` reads `FOR UPDATE`); the
+//! name and type of every output column by PostgreSQL's rules; and
+//! `ORDER BY`'s null placement, which SQLite does the other way round.
 
 use sqlparser::ast::{
     Distinct, Expr, FunctionArg, FunctionArgExpr, GroupByExpr, Join, JoinConstraint, JoinOperator,
@@ -86,20 +87,20 @@ impl Translator<'_> {
         {
             return Err(Error::Unsupported(format!("query clause in {query}")));
         }
-        if !locks.is_empty() {
-            return Err(Error::Unsupported("FOR UPDATE/FOR SHARE row locks".into()));
-        }
+        // read as written: translation renames the aggregates
+        self.row_locks(locks, body)?;
         let ctes_before = self.ctes.len();
         if let Some(with) = with {
-            if with.recursive {
-                return Err(Error::Unsupported("WITH RECURSIVE".into()));
-            }
             for cte in &mut with.cte_tables {
                 if cte.materialized.is_some() || cte.from.is_some() {
                     return Err(Error::Unsupported("WITH … AS MATERIALIZED".into()));
                 }
-                let columns = self.query(&mut cte.query)?;
-                let columns = rename_columns(columns, &cte.alias)?;
+                let columns = if with.recursive {
+                    self.recursive_cte(cte)?
+                } else {
+                    let columns = self.query(&mut cte.query)?;
+                    rename_columns(columns, &cte.alias)?
+                };
                 self.ctes.push((fold(&cte.alias.name), columns));
             }
         }
@@ -126,7 +127,16 @@ impl Translator<'_> {
         order_by: Option<&mut sqlparser::ast::OrderBy>,
         limit_clause: Option<&mut LimitClause>,
     ) -> Result<Columns, Error> {
-        let columns = match body {
+        let distinct_on = match body {
+            SetExpr::Select(select) if matches!(select.distinct, Some(Distinct::On(_))) => {
+                match select.distinct.take() {
+                    Some(Distinct::On(on)) => Some(on),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let columns = match &mut *body {
             SetExpr::Select(select) => self.select(select)?,
             other => {
                 let columns = self.set_expr(other)?;
@@ -142,7 +152,9 @@ impl Translator<'_> {
                 columns
             }
         };
-        if let Some(order_by) = order_by {
+        if let Some(on) = distinct_on {
+            self.distinct_on(body, on, &columns, order_by)?;
+        } else if let Some(order_by) = order_by {
             if order_by.interpolate.is_some() {
                 return Err(Error::Unsupported("ORDER BY … INTERPOLATE".into()));
             }
@@ -199,20 +211,7 @@ impl Translator<'_> {
         // PostgreSQL sorts NULL as larger than any value; SQLite as smaller.
         item.options.nulls_first.get_or_insert(descending);
         let ty = self.order_key(&mut item.expr, columns)?;
-        match ty.known().map(comparison) {
-            Some(Comparison::Numeric) => item.expr = numeric_collation(take(&mut item.expr)),
-            Some(Comparison::Interval) => {
-                item.expr = call("pg_interval_key", vec![take(&mut item.expr)]);
-            }
-            Some(Comparison::EqualityOnly) => {
-                return Err(Error::Unsupported(format!(
-                    "ORDER BY a value of type {}",
-                    ty.or_text()
-                )));
-            }
-            Some(Comparison::Native) | None => {}
-        }
-        Ok(())
+        sort_key(&mut item.expr, ty)
     }
 
     /// An `ORDER BY` or `GROUP BY` key: an output column position, an
@@ -239,7 +238,7 @@ impl Translator<'_> {
         self.expr(expr)
     }
 
-    fn set_expr(&mut self, body: &mut SetExpr) -> Result<Columns, Error> {
+    pub(crate) fn set_expr(&mut self, body: &mut SetExpr) -> Result<Columns, Error> {
         match body {
             SetExpr::Select(select) => {
                 self.scopes.push(Scope::default());
@@ -350,7 +349,6 @@ impl Translator<'_> {
             || !cluster_by.is_empty()
             || !distribute_by.is_empty()
             || !sort_by.is_empty()
-            || !named_window.is_empty()
             || qualify.is_some()
             || value_table_mode.is_some()
             || !matches!(flavor, SelectFlavor::Standard)
@@ -363,6 +361,7 @@ impl Translator<'_> {
         for item in from.iter_mut() {
             self.translate_from_item(item)?;
         }
+        self.named_windows(named_window)?;
         let grouped = Grouped::of(projection, group_by, having.as_ref());
         let columns = self.projection(projection)?;
         if let Some(selection) = selection {
@@ -638,8 +637,26 @@ impl Translator<'_> {
     }
 }
 
+/// Makes a translated expression of type `ty` sort and compare by value
+/// (`numeric` text by its collation, `interval` by its key), for
+/// `ORDER BY` and `PARTITION BY`.
+pub(crate) fn sort_key(expr: &mut Expr, ty: Ty) -> Result<(), Error> {
+    match ty.known().map(comparison) {
+        Some(Comparison::Numeric) => *expr = numeric_collation(take(expr)),
+        Some(Comparison::Interval) => *expr = call("pg_interval_key", vec![take(expr)]),
+        Some(Comparison::EqualityOnly) => {
+            return Err(Error::Unsupported(format!(
+                "ORDER BY a value of type {}",
+                ty.or_text()
+            )));
+        }
+        Some(Comparison::Native) | None => {}
+    }
+    Ok(())
+}
+
 /// Applies an alias's column list (`AS t(a, b)`) to a relation's columns.
-fn rename_columns(mut columns: Columns, alias: &TableAlias) -> Result<Columns, Error> {
+pub(crate) fn rename_columns(mut columns: Columns, alias: &TableAlias) -> Result<Columns, Error> {
     if alias.columns.len() > columns.len() {
         return Err(Error::Syntax(format!(
             "table \"{}\" has {} columns available but {} columns specified",
