@@ -239,7 +239,14 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
 /// reported to the client.
 type Step = io::Result<Result<(), PgError>>;
 
-async fn report_changed_settings(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
+/// Sends the end of a statement: its warnings, its completion, and the
+/// settings it changed.
+async fn complete(wire: &mut Wire, session: &mut Session, tag: String) -> io::Result<()> {
+    for notice in std::mem::take(&mut session.notices) {
+        wire.feed(messages::notice(&notice)).await?;
+    }
+    wire.feed(Out::CommandComplete(CommandComplete::new(tag)))
+        .await?;
     for (name, value) in std::mem::take(&mut session.changed) {
         wire.feed(Out::ParameterStatus(ParameterStatus::new(name, value)))
             .await?;
@@ -279,9 +286,7 @@ async fn simple_statement(wire: &mut Wire, session: &mut Session, text: &str) ->
             }
         }
     }
-    wire.feed(Out::CommandComplete(CommandComplete::new(outcome.tag)))
-        .await?;
-    report_changed_settings(wire, session).await?;
+    complete(wire, session, outcome.tag).await?;
     Ok(Ok(()))
 }
 
@@ -299,14 +304,15 @@ async fn simple(wire: &mut Wire, session: &mut Session, query: &str) -> io::Resu
                 .await?;
         }
         Ok(texts) => {
-            let manages_transactions = texts
-                .iter()
-                .any(|t| statement::command(t).is_some_and(|c| c.is_transaction_control()));
-            if texts.len() > 1 && !manages_transactions {
-                session.begin_implicit(Implicit::Simple);
-            }
+            // Statements outside an explicit block run in an implicit one,
+            // which a COMMIT or ROLLBACK in the string ends (the next
+            // statement opens another) and a BEGIN makes explicit.
+            let several = texts.len() > 1;
             let mut ok = true;
             for text in &texts {
+                if several {
+                    session.begin_implicit(Implicit::Simple);
+                }
                 if let Err(error) = simple_statement(wire, session, text).await? {
                     wire.feed(messages::error(&error)).await?;
                     ok = false;
@@ -487,11 +493,7 @@ async fn on_execute(wire: &mut Wire, session: &mut Session, execute: Execute) ->
             .await?;
         portal.pending = Some((outcome, end));
     } else {
-        wire.feed(Out::CommandComplete(CommandComplete::new(
-            outcome.tag.clone(),
-        )))
-        .await?;
-        report_changed_settings(wire, session).await?;
+        complete(wire, session, outcome.tag.clone()).await?;
     }
     session.portals.insert(name, portal);
     Ok(Ok(()))

@@ -70,6 +70,11 @@ impl From<rusqlite::Error> for PgError {
                 Some(failure.extended_code),
                 message.as_deref().unwrap_or(""),
             ),
+            // Preparing the translated SQL failed at a token: only the
+            // message matters, not the translated text.
+            rusqlite::Error::SqlInputError { error, msg, .. } => {
+                from_sqlite_message(Some(error.extended_code), msg)
+            }
             other => PgError::new("XX000", other.to_string()),
         }
     }
@@ -116,6 +121,11 @@ fn from_sqlite_message(extended_code: Option<i32>, message: &str) -> PgError {
         Some(code) if code & 0xff == ffi::SQLITE_BUSY => {
             return PgError::new("55P03", format!("could not obtain lock: {message}"));
         }
+        // SQLite's own type checks (a non-integer LIMIT or rowid) sit
+        // where PostgreSQL would have refused the operand's type.
+        Some(ffi::SQLITE_MISMATCH) => {
+            return PgError::new("42804", format!("datatype mismatch: {message}"));
+        }
         Some(code) if code & 0xff == ffi::SQLITE_READONLY => {
             return PgError::new(
                 "25006",
@@ -130,10 +140,21 @@ fn from_sqlite_message(extended_code: Option<i32>, message: &str) -> PgError {
     if let Some(column) = message.strip_prefix("no such column: ") {
         return PgError::new("42703", format!("column \"{column}\" does not exist"));
     }
+    if let Some(column) = message.strip_prefix("duplicate column name: ") {
+        return PgError::new("42701", format!("column \"{column}\" already exists"));
+    }
     if message.contains("already exists") {
         return PgError::new("42P07", message.replace("table ", "relation "));
     }
-    if message.contains("syntax error") {
+    // sqlparser accepted the statement, so SQLite failing to parse its
+    // translation means the input was outside PostgreSQL's grammar too
+    // (sqlparser is the more lenient), or the translation is wrong: either
+    // way the statement is what cannot be run, not the server.
+    if message.contains("syntax error")
+        || message == "incomplete input"
+        || message.starts_with("unrecognized token")
+        || (message.contains(" columns but ") && message.ends_with(" values were supplied"))
+    {
         return PgError::new("42601", message);
     }
     PgError::new("XX000", message)
@@ -178,5 +199,21 @@ mod tests {
             "42703"
         );
         assert_eq!(from_sqlite_message(Some(1), "whatever").code, "XX000");
+    }
+
+    #[test]
+    fn sqlite_syntax_errors_are_syntax_errors() {
+        for message in [
+            "near \"AND\": syntax error",
+            "incomplete input",
+            "unrecognized token: \"'\"",
+            "table t has 3 columns but 1 values were supplied",
+        ] {
+            assert_eq!(from_sqlite_message(Some(1), message).code, "42601");
+        }
+        assert_eq!(
+            from_sqlite_message(Some(ffi::SQLITE_MISMATCH), "datatype mismatch").code,
+            "42804"
+        );
     }
 }

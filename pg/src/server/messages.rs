@@ -3,7 +3,7 @@
 use bytes::BytesMut;
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::{DataRow, FieldDescription, RowDescription};
-use pgwire::messages::response::{ErrorResponse, ReadyForQuery, TransactionStatus};
+use pgwire::messages::response::{ErrorResponse, NoticeResponse, ReadyForQuery, TransactionStatus};
 use rusqlite::types::Value;
 
 use super::encode::{format_of, put_field};
@@ -70,6 +70,16 @@ pub(crate) fn error(error: &PgError) -> PgWireBackendMessage {
         (b'V', "ERROR".to_owned()),
         (b'C', error.code.clone()),
         (b'M', error.message.clone()),
+    ]))
+}
+
+/// A warning, sent as a NoticeResponse.
+pub(crate) fn notice(warning: &PgError) -> PgWireBackendMessage {
+    PgWireBackendMessage::NoticeResponse(NoticeResponse::new(vec![
+        (b'S', "WARNING".to_owned()),
+        (b'V', "WARNING".to_owned()),
+        (b'C', warning.code.clone()),
+        (b'M', warning.message.clone()),
     ]))
 }
 

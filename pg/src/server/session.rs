@@ -145,6 +145,15 @@ pub(crate) struct Session {
     settings: BTreeMap<String, String>,
     /// Settings changed by the last statement, to report.
     pub changed: Vec<(String, String)>,
+    /// Warnings of the last statement, to send before its completion.
+    pub notices: Vec<PgError>,
+    /// The settings when the open block began: a rollback restores them,
+    /// and a commit restores those that SET LOCAL changed.
+    block_settings: Option<BTreeMap<String, String>>,
+    /// The settings SET LOCAL changed in the open block.
+    local_settings: Vec<String>,
+    /// A statement other than a session command ran in the open block.
+    block_ran_query: bool,
     clock: Arc<SessionClock>,
     reader: Connection,
     writer: Option<WriterLease>,
@@ -192,6 +201,10 @@ impl Session {
             secret: rand_secret(pid),
             settings,
             changed: Vec::new(),
+            notices: Vec::new(),
+            block_settings: None,
+            local_settings: Vec::new(),
+            block_ran_query: false,
             clock,
             reader,
             writer: None,
@@ -264,7 +277,10 @@ impl Session {
         let result = match plan {
             Plan::Empty => Ok(Outcome::default()),
             Plan::Command(command) => self.command(command).await,
-            Plan::Sql(statement) => self.sql(statement, params).await,
+            Plan::Sql(statement) => {
+                self.block_ran_query = true;
+                self.sql(statement, params).await
+            }
         };
         if result.is_err() && self.txn == Txn::Block {
             self.txn = Txn::Failed;
@@ -282,9 +298,47 @@ impl Session {
     /// Opens an implicit block, unless a block is already open.
     pub fn begin_implicit(&mut self, kind: Implicit) {
         if self.txn == Txn::Idle {
-            self.txn = Txn::Block;
+            self.open_block();
             self.implicit = Some(kind);
         }
+    }
+
+    /// Opens a transaction block, with the session's default
+    /// characteristics.
+    fn open_block(&mut self) {
+        self.txn = Txn::Block;
+        self.block_settings = Some(self.settings.clone());
+        self.block_ran_query = false;
+        for (current, default) in [
+            ("transaction_isolation", "default_transaction_isolation"),
+            ("transaction_read_only", "default_transaction_read_only"),
+        ] {
+            let value = self.setting(default);
+            self.settings.insert(current.to_owned(), value);
+        }
+    }
+
+    /// Puts back the settings a block changed that do not outlive it: all
+    /// of them after a rollback, those of SET LOCAL after a commit.
+    fn close_block_settings(&mut self, committed: bool) {
+        let Some(before) = self.block_settings.take() else {
+            return;
+        };
+        let locals = std::mem::take(&mut self.local_settings);
+        let names: Vec<String> = if committed {
+            locals
+        } else {
+            before.keys().cloned().collect()
+        };
+        for name in names {
+            if let Some(value) = before.get(&name) {
+                self.assign(&name, value.clone());
+            }
+        }
+    }
+
+    fn warn(&mut self, code: &str, message: impl Into<String>) {
+        self.notices.push(PgError::new(code, message));
     }
 
     /// Ends an implicit block: commit if it went well, roll back if not.
@@ -375,6 +429,7 @@ impl Session {
     async fn finish(&mut self, end: &str) -> Result<(), PgError> {
         self.txn = Txn::Idle;
         self.implicit = None;
+        self.close_block_settings(end == "COMMIT");
         let Some(mut writer) = self.writer.take() else {
             return Ok(());
         };
@@ -396,28 +451,44 @@ impl Session {
         };
         match command {
             Command::Begin(characteristics) => {
-                // BEGIN turns an implicit block into an explicit one.
-                self.implicit = None;
-                if self.txn == Txn::Idle {
-                    self.txn = Txn::Block;
-                    self.start_characteristics();
+                match (self.txn, self.implicit.take()) {
+                    (Txn::Idle, _) => self.open_block(),
+                    // BEGIN turns an implicit block into an explicit one.
+                    (_, Some(_)) => {}
+                    (_, None) => self.warn("25001", "there is already a transaction in progress"),
                 }
                 self.apply_characteristics(characteristics);
                 tag("BEGIN")
             }
             Command::SetTransaction(characteristics) => {
-                if self.txn != Txn::Idle {
+                if self.txn == Txn::Idle {
+                    self.warn(
+                        "25P01",
+                        "SET TRANSACTION can only be used in transaction blocks",
+                    );
+                } else if characteristics.isolation.is_some() && self.block_ran_query {
+                    return Err(PgError::new(
+                        "25001",
+                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                    ));
+                } else {
                     self.apply_characteristics(characteristics);
                 }
                 tag("SET")
             }
             Command::Commit => {
+                if self.txn == Txn::Idle {
+                    self.warn("25P01", "there is no transaction in progress");
+                }
                 let failed = self.txn == Txn::Failed;
                 self.finish(if failed { "ROLLBACK" } else { "COMMIT" })
                     .await?;
                 tag(if failed { "ROLLBACK" } else { "COMMIT" })
             }
             Command::Rollback => {
+                if self.txn == Txn::Idle {
+                    self.warn("25P01", "there is no transaction in progress");
+                }
                 self.finish("ROLLBACK").await?;
                 tag("ROLLBACK")
             }
@@ -426,7 +497,7 @@ impl Session {
                 tag: name,
                 rolls_back,
             } => {
-                if self.txn == Txn::Idle {
+                if self.txn == Txn::Idle || self.implicit.is_some() {
                     return Err(PgError::new(
                         "25P01",
                         format!("{name} can only be used in transaction blocks"),
@@ -456,12 +527,19 @@ impl Session {
                 }
                 tag(name)
             }
-            Command::Set { name, value } => {
+            Command::Set { name, value, local } => {
                 let value = match value {
                     Some(v) => v.clone(),
                     None => default_of(name),
                 };
+                if *local && self.txn == Txn::Idle {
+                    self.warn("25P01", "SET LOCAL can only be used in transaction blocks");
+                    return tag("SET");
+                }
                 self.set(name, value)?;
+                if *local {
+                    self.local_settings.push(name.clone());
+                }
                 tag("SET")
             }
             Command::Show(name) => {
@@ -531,17 +609,6 @@ impl Session {
         }
     }
 
-    /// A block starts with the session's default characteristics.
-    fn start_characteristics(&mut self) {
-        for (current, default) in [
-            ("transaction_isolation", "default_transaction_isolation"),
-            ("transaction_read_only", "default_transaction_read_only"),
-        ] {
-            let value = self.setting(default);
-            self.settings.insert(current.to_owned(), value);
-        }
-    }
-
     fn apply_characteristics(&mut self, characteristics: &Characteristics) {
         if let Some(isolation) = &characteristics.isolation {
             self.settings
@@ -601,13 +668,18 @@ impl Session {
             "client_encoding" => "UTF8".to_owned(),
             _ => value,
         };
+        self.assign(name, value);
+        Ok(())
+    }
+
+    /// Stores a setting's value, reporting it if the client tracks it.
+    fn assign(&mut self, name: &str, value: String) {
         if let Some((reported, _)) = REPORTED.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
             && self.settings.get(name) != Some(&value)
         {
             self.changed.push((reported.to_string(), value.clone()));
         }
         self.settings.insert(name.to_owned(), value);
-        Ok(())
     }
 
     /// Ends the session: an open transaction is rolled back.

@@ -22,6 +22,8 @@ pub(crate) enum Command {
     Set {
         name: String,
         value: Option<String>,
+        /// SET LOCAL: until the end of the transaction.
+        local: bool,
     },
     Show(String),
     Reset(Option<String>),
@@ -72,15 +74,6 @@ impl Characteristics {
             isolation,
             read_only,
         }
-    }
-}
-
-impl Command {
-    pub fn is_transaction_control(&self) -> bool {
-        matches!(
-            self,
-            Command::Begin(_) | Command::Commit | Command::Rollback | Command::Savepoint { .. }
-        )
     }
 }
 
@@ -139,6 +132,7 @@ pub(crate) fn command(sql: &str) -> Option<Command> {
         }
         ("SET", _) => {
             let rest = sql.trim().trim_end_matches(';')[3..].trim();
+            let local = second == Some("LOCAL");
             let rest = rest
                 .strip_prefix("SESSION ")
                 .or_else(|| rest.strip_prefix("session "))
@@ -162,6 +156,7 @@ pub(crate) fn command(sql: &str) -> Option<Command> {
             Command::Set {
                 name: name.to_ascii_lowercase(),
                 value,
+                local,
             }
         }
         ("SHOW", _) => Command::Show(words[1..].join(" ").to_ascii_lowercase()),
@@ -209,14 +204,16 @@ mod tests {
             command("SET application_name = 'psql'"),
             Some(Command::Set {
                 name: "application_name".into(),
-                value: Some("psql".into())
+                value: Some("psql".into()),
+                local: false
             })
         );
         assert_eq!(
-            command("SET extra_float_digits TO 3"),
+            command("SET LOCAL extra_float_digits TO 3"),
             Some(Command::Set {
                 name: "extra_float_digits".into(),
-                value: Some("3".into())
+                value: Some("3".into()),
+                local: true
             })
         );
         assert_eq!(
