@@ -25,6 +25,7 @@ use tokio_util::codec::{Decoder, Encoder, Framed};
 use super::database::Database;
 use super::encode;
 use super::errors::PgError;
+use super::execute::Outcome;
 use super::messages;
 use super::session::{Implicit, Plan, Portal, Prepared, Session, Txn};
 use super::statement;
@@ -153,13 +154,14 @@ pub(crate) async fn serve(socket: TcpStream, db: Database) -> io::Result<()> {
         .get("user")
         .cloned()
         .unwrap_or_else(|| "postgres".to_owned());
-    let mut session = match Session::new(db, &user, &startup.parameters) {
+    let mut session = match Session::new(db, &user) {
         Ok(session) => session,
         Err(error) => {
             wire.send(messages::error(&error)).await?;
             return Ok(());
         }
     };
+    session.apply_startup(&startup.parameters);
     wire.feed(Out::Authentication(Authentication::Ok)).await?;
     for (name, value) in session.reported_settings() {
         wire.feed(Out::ParameterStatus(ParameterStatus::new(name, value)))
@@ -192,7 +194,9 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
                 return Ok(());
             }
         };
-        if skipping && !matches!(message, In::Sync(_)) {
+        // Flush still sends the error (asyncpg waits for it after Parse,
+        // Describe, Flush).
+        if skipping && !matches!(message, In::Sync(_) | In::Flush(_) | In::Terminate(_)) {
             continue;
         }
         let step = match message {
@@ -472,6 +476,7 @@ async fn on_execute(wire: &mut Wire, session: &mut Session, execute: Execute) ->
     if !sync_is_next(wire) {
         session.begin_implicit(Implicit::Extended);
     }
+    let resumed = portal.pending.is_some();
     let (outcome, sent) = match portal.pending.take() {
         Some(pending) => pending,
         None => match session.run(&portal.plan, &portal.params).await {
@@ -493,7 +498,20 @@ async fn on_execute(wire: &mut Wire, session: &mut Session, execute: Execute) ->
             .await?;
         portal.pending = Some((outcome, end));
     } else {
-        complete(wire, session, outcome.tag.clone()).await?;
+        // A resumed query's tag counts the rows of this Execute.
+        let tag = match outcome.tag.strip_prefix("SELECT ") {
+            Some(_) if resumed => format!("SELECT {}", end - sent),
+            _ => outcome.tag.clone(),
+        };
+        complete(wire, session, tag).await?;
+        // An exhausted portal answers no more rows.
+        portal.pending = Some((
+            Outcome {
+                rows: Vec::new(),
+                tag: outcome.tag,
+            },
+            0,
+        ));
     }
     session.portals.insert(name, portal);
     Ok(Ok(()))

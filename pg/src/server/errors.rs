@@ -154,6 +154,7 @@ fn from_sqlite_message(extended_code: Option<i32>, message: &str) -> PgError {
         || message == "incomplete input"
         || message.starts_with("unrecognized token")
         || (message.contains(" columns but ") && message.ends_with(" values were supplied"))
+        || (message.contains(" values for ") && message.ends_with(" columns"))
     {
         return PgError::new("42601", message);
     }

@@ -48,6 +48,7 @@ const OTHERS: &[(&str, &str)] = &[
     ("extra_float_digits", "1"),
     ("search_path", "\"$user\", public"),
     ("max_identifier_length", "63"),
+    ("server_version_num", "150008"),
     ("statement_timeout", "0"),
     ("lc_collate", "C"),
     ("lc_ctype", "C"),
@@ -145,6 +146,9 @@ pub(crate) struct Session {
     settings: BTreeMap<String, String>,
     /// Settings changed by the last statement, to report.
     pub changed: Vec<(String, String)>,
+    /// What RESET goes back to: the defaults, and what the client asked
+    /// for at startup.
+    reset_values: BTreeMap<String, String>,
     /// Warnings of the last statement, to send before its completion.
     pub notices: Vec<PgError>,
     /// The settings when the open block began: a rollback restores them,
@@ -176,11 +180,7 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    pub fn new(
-        db: Database,
-        user: &str,
-        startup: &BTreeMap<String, String>,
-    ) -> Result<Session, PgError> {
+    pub fn new(db: Database, user: &str) -> Result<Session, PgError> {
         let clock = Arc::new(SessionClock::new(SessionClock::system_now()));
         let reader = db
             .open_reader(clock.clone())
@@ -191,9 +191,6 @@ impl Session {
             .map(|(k, v)| (k.to_ascii_lowercase(), (*v).to_owned()))
             .collect();
         settings.insert("session_authorization".to_owned(), user.to_owned());
-        if let Some(name) = startup.get("application_name") {
-            settings.insert("application_name".to_owned(), name.clone());
-        }
         let pid = db.next_pid();
         Ok(Session {
             db,
@@ -202,6 +199,7 @@ impl Session {
             settings,
             changed: Vec::new(),
             notices: Vec::new(),
+            reset_values: BTreeMap::new(),
             block_settings: None,
             local_settings: Vec::new(),
             block_ran_query: false,
@@ -214,6 +212,31 @@ impl Session {
             statements: HashMap::new(),
             portals: HashMap::new(),
         })
+    }
+
+    /// Applies the settings of the startup packet (parameters and `-c`
+    /// options); they become what RESET goes back to. A value patina
+    /// cannot take (a time zone other than UTC) keeps the default.
+    pub fn apply_startup(&mut self, startup: &BTreeMap<String, String>) {
+        let options = startup.get("options").map(String::as_str).unwrap_or("");
+        let given = startup
+            .iter()
+            .filter(|(name, _)| {
+                !matches!(
+                    name.as_str(),
+                    "user" | "database" | "options" | "replication"
+                )
+            })
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .chain(statement::startup_options(options));
+        for (name, value) in given {
+            let name = name.to_ascii_lowercase();
+            if let Err(error) = self.set(&name, value) {
+                tracing::debug!(%name, %error, "startup setting ignored");
+            }
+        }
+        self.changed.clear();
+        self.reset_values = self.settings.clone();
     }
 
     /// The settings to report at startup, with their current values.
@@ -430,6 +453,8 @@ impl Session {
         self.txn = Txn::Idle;
         self.implicit = None;
         self.close_block_settings(end == "COMMIT");
+        // Portals live as long as their transaction.
+        self.portals.clear();
         let Some(mut writer) = self.writer.take() else {
             return Ok(());
         };
@@ -450,7 +475,7 @@ impl Session {
             })
         };
         match command {
-            Command::Begin(characteristics) => {
+            Command::Begin(characteristics, begin) => {
                 match (self.txn, self.implicit.take()) {
                     (Txn::Idle, _) => self.open_block(),
                     // BEGIN turns an implicit block into an explicit one.
@@ -458,7 +483,7 @@ impl Session {
                     (_, None) => self.warn("25001", "there is already a transaction in progress"),
                 }
                 self.apply_characteristics(characteristics);
-                tag("BEGIN")
+                tag(begin)
             }
             Command::SetTransaction(characteristics) => {
                 if self.txn == Txn::Idle {
@@ -530,7 +555,7 @@ impl Session {
             Command::Set { name, value, local } => {
                 let value = match value {
                     Some(v) => v.clone(),
-                    None => default_of(name),
+                    None => self.reset_value(name),
                 };
                 if *local && self.txn == Txn::Idle {
                     self.warn("25P01", "SET LOCAL can only be used in transaction blocks");
@@ -549,7 +574,7 @@ impl Session {
                     ("transaction_read_only", Txn::Idle) => "default_transaction_read_only",
                     (name, _) => name,
                 };
-                let Some(value) = self.settings.get(name) else {
+                let Some(value) = self.settings.get(&name.to_ascii_lowercase()) else {
                     return Err(PgError::new(
                         "42704",
                         format!("unrecognized configuration parameter \"{name}\""),
@@ -562,7 +587,7 @@ impl Session {
             }
             Command::Reset(name) => {
                 match name {
-                    Some(name) => self.set(name, default_of(name))?,
+                    Some(name) => self.set(name, self.reset_value(name))?,
                     None => self.reset_all()?,
                 }
                 tag("RESET")
@@ -631,10 +656,17 @@ impl Session {
     }
 
     fn reset_all(&mut self) -> Result<(), PgError> {
-        for (name, value) in REPORTED.iter().chain(OTHERS) {
-            self.set(&name.to_ascii_lowercase(), (*value).to_owned())?;
+        for (name, value) in self.reset_values.clone() {
+            self.set(&name, value)?;
         }
         Ok(())
+    }
+
+    fn reset_value(&self, name: &str) -> String {
+        self.reset_values
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn set(&mut self, name: &str, value: String) -> Result<(), PgError> {
@@ -697,17 +729,13 @@ impl Session {
 fn show_name(name: &str) -> &str {
     match name {
         "transaction isolation level" => "transaction_isolation",
-        other => other,
+        other => REPORTED
+            .iter()
+            .chain(OTHERS)
+            .map(|(known, _)| *known)
+            .find(|known| known.eq_ignore_ascii_case(other))
+            .unwrap_or(other),
     }
-}
-
-fn default_of(name: &str) -> String {
-    REPORTED
-        .iter()
-        .chain(OTHERS)
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| (*v).to_owned())
-        .unwrap_or_default()
 }
 
 fn savepoint_error(error: rusqlite::Error, sql: &str) -> PgError {

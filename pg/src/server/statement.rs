@@ -7,8 +7,8 @@ use super::errors::PgError;
 /// A statement the session answers itself.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Command {
-    /// BEGIN / START TRANSACTION, with its characteristics.
-    Begin(Characteristics),
+    /// BEGIN / START TRANSACTION (its tag), with its characteristics.
+    Begin(Characteristics, &'static str),
     /// SET TRANSACTION …: the characteristics of the current block.
     SetTransaction(Characteristics),
     Commit,
@@ -101,6 +101,41 @@ fn unquote(value: &str) -> String {
     }
 }
 
+/// The settings of a startup packet's `options`: `-c name=value` and
+/// `--name=value`, separated by spaces (a backslash escapes one).
+pub(crate) fn startup_options(options: &str) -> Vec<(String, String)> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = options.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => word.extend(chars.next()),
+            c if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut settings = Vec::new();
+    let mut words = words.into_iter();
+    while let Some(word) = words.next() {
+        let setting = match word.strip_prefix("--") {
+            Some(setting) => Some(setting.to_owned()),
+            None if word == "-c" => words.next(),
+            None => word.strip_prefix("-c").map(str::to_owned),
+        };
+        if let Some((name, value)) = setting.as_deref().and_then(|s| s.split_once('=')) {
+            settings.push((name.replace('-', "_"), value.to_owned()));
+        }
+    }
+    settings
+}
+
 /// The session command `sql` is, or `None` for SQL to translate.
 pub(crate) fn command(sql: &str) -> Option<Command> {
     let words = words(sql);
@@ -108,7 +143,8 @@ pub(crate) fn command(sql: &str) -> Option<Command> {
     let first = upper.first()?.as_str();
     let second = upper.get(1).map(String::as_str);
     Some(match (first, second) {
-        ("BEGIN" | "START", _) => Command::Begin(Characteristics::of(&upper)),
+        ("BEGIN", _) => Command::Begin(Characteristics::of(&upper), "BEGIN"),
+        ("START", _) => Command::Begin(Characteristics::of(&upper), "START TRANSACTION"),
         ("COMMIT" | "END", _) => Command::Commit,
         ("ROLLBACK" | "ABORT", _) if upper.iter().any(|w| w == "TO") => Command::Savepoint {
             sql: sql.to_owned(),
@@ -187,17 +223,36 @@ mod tests {
     }
 
     #[test]
+    fn reads_startup_options() {
+        assert_eq!(
+            startup_options("-c search_path=app  --statement-timeout=5 -cwork_mem=1MB -c a=b\\ c"),
+            vec![
+                ("search_path".to_owned(), "app".to_owned()),
+                ("statement_timeout".to_owned(), "5".to_owned()),
+                ("work_mem".to_owned(), "1MB".to_owned()),
+                ("a".to_owned(), "b c".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
     fn recognises_session_statements() {
         assert_eq!(
             command("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
-            Some(Command::Begin(Characteristics {
-                isolation: Some("repeatable read".into()),
-                read_only: Some(true)
-            }))
+            Some(Command::Begin(
+                Characteristics {
+                    isolation: Some("repeatable read".into()),
+                    read_only: Some(true)
+                },
+                "BEGIN"
+            ))
         );
         assert_eq!(
             command("START TRANSACTION"),
-            Some(Command::Begin(Characteristics::default()))
+            Some(Command::Begin(
+                Characteristics::default(),
+                "START TRANSACTION"
+            ))
         );
         assert_eq!(command("end"), Some(Command::Commit));
         assert_eq!(

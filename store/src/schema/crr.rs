@@ -30,6 +30,17 @@ pub(crate) fn clock_columns(column: &str) -> [String; 3] {
     ["cv", "dbv", "site"].map(|part| format!("__patina_{part}_{column}"))
 }
 
+/// The declarations of a value column's clock columns: its col_version,
+/// and the db_version and site of its last write.
+fn clock_column_defs(column: &str) -> [String; 3] {
+    let [cv, dbv, site] = clock_columns(column);
+    [
+        format!("{} INTEGER NOT NULL DEFAULT 0", ident(&cv)),
+        format!("{} INTEGER", ident(&dbv)),
+        format!("{} INTEGER", ident(&site)),
+    ]
+}
+
 #[derive(Debug)]
 pub(crate) struct TableInfo {
     /// This node's number for the table in the version log.
@@ -109,34 +120,36 @@ impl TableInfo {
             .map(|(name, ty)| format!("{} {ty}", ident(name)))
             .collect::<Vec<_>>()
             .join(", ");
+        // The columns are declared here, not added one by one: every ALTER
+        // TABLE makes SQLite re-read the whole schema.
+        let value_clocks: String = self
+            .columns
+            .iter()
+            .flat_map(|column| clock_column_defs(column))
+            .map(|def| def + ", ")
+            .collect();
         conn.execute_batch(&format!(
             "CREATE TABLE {} ({typed_keys}, __patina_cl INTEGER NOT NULL, \
                __patina_cl_dbv INTEGER NOT NULL, __patina_cl_site INTEGER NOT NULL, \
-               PRIMARY KEY ({keys})) WITHOUT ROWID",
+               {value_clocks}PRIMARY KEY ({keys})) WITHOUT ROWID",
             ident(&self.clock),
-        ))?;
-        self.add_clock_columns(conn)
+        ))
     }
 
     /// Adds the clock columns of value columns that have none yet.
     pub fn add_clock_columns(&self, conn: &Connection) -> rusqlite::Result<()> {
         let existing: Vec<String> = conn
-            .prepare("SELECT name FROM pragma_table_info(?1)")?
+            .prepare_cached("SELECT name FROM pragma_table_info(?1)")?
             .query_map([&self.clock], |row| row.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let clock = ident(&self.clock);
         let mut batch = String::new();
         for column in &self.columns {
-            let [cv, dbv, site] = clock_columns(column);
+            let [cv, ..] = clock_columns(column);
             if !existing.iter().any(|e| e.eq_ignore_ascii_case(&cv)) {
-                batch += &format!(
-                    "ALTER TABLE {clock} ADD COLUMN {} INTEGER NOT NULL DEFAULT 0;\n\
-                     ALTER TABLE {clock} ADD COLUMN {} INTEGER;\n\
-                     ALTER TABLE {clock} ADD COLUMN {} INTEGER;\n",
-                    ident(&cv),
-                    ident(&dbv),
-                    ident(&site)
-                );
+                for def in clock_column_defs(column) {
+                    batch += &format!("ALTER TABLE {clock} ADD COLUMN {def};\n");
+                }
             }
         }
         conn.execute_batch(&batch)

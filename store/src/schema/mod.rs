@@ -36,7 +36,7 @@ pub(crate) struct Registry {
 impl Registry {
     pub fn load(conn: &Connection) -> rusqlite::Result<Registry> {
         let rows = conn
-            .prepare("SELECT id, name FROM __patina_crrs ORDER BY id")?
+            .prepare_cached("SELECT id, name FROM __patina_crrs ORDER BY id")?
             .query_map([], |row| {
                 Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
             })?
@@ -125,13 +125,20 @@ pub(crate) fn apply_ddl(
         let before = shape::snapshot(conn)?;
         // Patina's triggers name every column: out of the way, SQLite lets the
         // DDL through and the comparison below explains what it would break.
-        for table in registry.tables() {
+        // Only the tables the DDL names can change (a trigger of one table
+        // names no other user table), so only theirs are rebuilt: the work
+        // stays the same however many tables the database holds.
+        let touched: Vec<&TableInfo> = registry
+            .tables()
+            .filter(|table| names_table(sql, &table.name))
+            .collect();
+        for table in &touched {
             table.drop_triggers(conn)?;
         }
         conn.execute_batch(sql)?;
         let after = shape::snapshot(conn)?;
         let plan = rules::plan_change(&before, &after, &registry.keys())?;
-        for table in registry.tables() {
+        for table in &touched {
             let info = table_info(table.id, &after[&table.name.to_ascii_lowercase()]);
             info.add_clock_columns(conn)?;
             info.create_triggers(conn)?;
@@ -143,6 +150,17 @@ pub(crate) fn apply_ddl(
     })?;
     *registry = Registry::load(conn)?;
     Ok(plan)
+}
+
+/// Whether `sql` names `table` (quoted or not, any case): as a word, or
+/// for a name that is not one word, anywhere.
+fn names_table(sql: &str, table: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    if !table.chars().all(is_word) {
+        return sql.to_lowercase().contains(&table.to_lowercase());
+    }
+    sql.split(|c: char| !is_word(c))
+        .any(|word| word.eq_ignore_ascii_case(table))
 }
 
 /// Makes an existing table replicated, clocking the rows it already holds.

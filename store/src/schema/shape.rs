@@ -71,7 +71,7 @@ pub(crate) fn is_internal(name: &str) -> bool {
 /// All tables of the main schema but SQLite's own, keyed by lower-cased name.
 pub(crate) fn snapshot(conn: &Connection) -> rusqlite::Result<BTreeMap<String, TableShape>> {
     let mut tables = BTreeMap::new();
-    let mut list = conn.prepare(
+    let mut list = conn.prepare_cached(
         "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type = 'table'",
     )?;
     let names = list
@@ -92,7 +92,7 @@ pub(crate) fn snapshot(conn: &Connection) -> rusqlite::Result<BTreeMap<String, T
 /// The shape of one table, or `None` if it does not exist.
 pub(crate) fn table(conn: &Connection, name: &str) -> rusqlite::Result<Option<TableShape>> {
     let found: Option<(String, bool)> = conn
-        .prepare(
+        .prepare_cached(
             "SELECT name, wr FROM pragma_table_list \
              WHERE schema = 'main' AND type = 'table' AND name = ?1 COLLATE NOCASE",
         )?
@@ -106,7 +106,7 @@ pub(crate) fn table(conn: &Connection, name: &str) -> rusqlite::Result<Option<Ta
 
 fn table_shape(conn: &Connection, name: &str, without_rowid: bool) -> rusqlite::Result<TableShape> {
     let columns = conn
-        .prepare(
+        .prepare_cached(
             "SELECT name, type, \"notnull\", dflt_value, pk, hidden \
              FROM pragma_table_xinfo(?1) ORDER BY cid",
         )?
@@ -123,7 +123,7 @@ fn table_shape(conn: &Connection, name: &str, without_rowid: bool) -> rusqlite::
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let indexes = conn
-        .prepare("SELECT name, \"unique\", origin FROM pragma_index_list(?1) ORDER BY name")?
+        .prepare_cached("SELECT name, \"unique\", origin FROM pragma_index_list(?1) ORDER BY name")?
         .query_map([name], |row| {
             Ok(IndexShape {
                 name: row.get(0)?,
@@ -133,7 +133,7 @@ fn table_shape(conn: &Connection, name: &str, without_rowid: bool) -> rusqlite::
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let has_foreign_keys = conn
-        .prepare("SELECT count(*) FROM pragma_foreign_key_list(?1)")?
+        .prepare_cached("SELECT count(*) FROM pragma_foreign_key_list(?1)")?
         .query_row([name], |row| row.get::<_, i64>(0))?
         > 0;
     Ok(TableShape {
