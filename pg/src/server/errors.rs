@@ -14,6 +14,11 @@ use crate::functions::sqlstate_of;
 pub(crate) struct PgError {
     pub code: String,
     pub message: String,
+    /// More ErrorResponse fields, by their type byte: `P` position, `s`
+    /// schema, `t` table, `c` column, `n` constraint.
+    pub fields: Vec<(u8, String)>,
+    /// Where a parser error is: line and column in the statement.
+    location: Option<(usize, usize)>,
 }
 
 impl PgError {
@@ -21,6 +26,37 @@ impl PgError {
         PgError {
             code: code.to_owned(),
             message: message.into(),
+            fields: Vec::new(),
+            location: None,
+        }
+    }
+
+    fn with(mut self, field: u8, value: &str) -> PgError {
+        if !value.is_empty() {
+            self.fields.push((field, value.to_owned()));
+        }
+        self
+    }
+
+    /// Names the table (and its schema) the error is about.
+    fn on_table(self, table: &str) -> PgError {
+        self.with(b's', "public").with(b't', table)
+    }
+
+    /// Where in `sql` a syntax error is, as PostgreSQL's 1-based character
+    /// position (psql draws its caret from it).
+    pub fn located_in(self, sql: &str) -> PgError {
+        match self.location {
+            Some((line, column)) => {
+                let position = sql
+                    .split_inclusive('\n')
+                    .take(line.saturating_sub(1))
+                    .map(|l| l.chars().count())
+                    .sum::<usize>()
+                    + column;
+                self.with(b'P', &position.to_string())
+            }
+            _ => self,
         }
     }
 
@@ -44,8 +80,35 @@ impl fmt::Display for PgError {
 
 impl From<crate::Error> for PgError {
     fn from(error: crate::Error) -> PgError {
-        PgError::new(error.sqlstate(), error.to_string())
+        match &error {
+            crate::Error::Syntax(message) => syntax_error(message),
+            _ => PgError::new(error.sqlstate(), error.to_string()),
+        }
     }
+}
+
+/// The `Line: L, Column: C` sqlparser puts at the end of its errors.
+fn parser_location(message: &str) -> Option<(usize, usize)> {
+    let (_, at) = message.rsplit_once(" at Line: ")?;
+    let (line, column) = at.split_once(", Column: ")?;
+    Some((line.trim().parse().ok()?, column.trim().parse().ok()?))
+}
+
+/// PostgreSQL's wording for a parser error: `syntax error at or near
+/// "TOKEN"`, or `at end of input`, keeping sqlparser's location for
+/// [`PgError::located_in`]. Other syntax errors keep their words.
+fn syntax_error(message: &str) -> PgError {
+    let Some((_, found)) = message.rsplit_once("found: ") else {
+        return PgError::new("42601", format!("syntax error: {message}"));
+    };
+    let token = found.split(" at Line: ").next().unwrap_or(found);
+    let mut error = if token == "EOF" {
+        PgError::new("42601", "syntax error at end of input")
+    } else {
+        PgError::new("42601", format!("syntax error at or near \"{token}\""))
+    };
+    error.location = parser_location(message);
+    error
 }
 
 impl From<SchemaError> for PgError {
@@ -91,10 +154,13 @@ fn from_sqlite_message(extended_code: Option<i32>, message: &str) -> PgError {
     match extended_code {
         Some(ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE) => {
             let (table, _) = constraint_target(message);
+            let constraint = format!("{table}_pkey");
             return PgError::new(
                 "23505",
-                format!("duplicate key value violates unique constraint \"{table}_pkey\""),
-            );
+                format!("duplicate key value violates unique constraint \"{constraint}\""),
+            )
+            .on_table(table)
+            .with(b'n', &constraint);
         }
         Some(ffi::SQLITE_CONSTRAINT_NOTNULL) => {
             let (table, column) = constraint_target(message);
@@ -103,7 +169,9 @@ fn from_sqlite_message(extended_code: Option<i32>, message: &str) -> PgError {
                 format!(
                     "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
                 ),
-            );
+            )
+            .on_table(table)
+            .with(b'c', column);
         }
         Some(ffi::SQLITE_CONSTRAINT_CHECK) => {
             let name = message.rsplit(": ").next().unwrap_or("");

@@ -65,12 +65,14 @@ pub(crate) fn data_row(
 }
 
 pub(crate) fn error(error: &PgError) -> PgWireBackendMessage {
-    PgWireBackendMessage::ErrorResponse(ErrorResponse::new(vec![
+    let mut fields = vec![
         (b'S', "ERROR".to_owned()),
         (b'V', "ERROR".to_owned()),
         (b'C', error.code.clone()),
         (b'M', error.message.clone()),
-    ]))
+    ];
+    fields.extend(error.fields.iter().cloned());
+    PgWireBackendMessage::ErrorResponse(ErrorResponse::new(fields))
 }
 
 /// A warning, sent as a NoticeResponse.

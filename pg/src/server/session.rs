@@ -276,7 +276,8 @@ impl Session {
             tables: &tables,
             user: &user,
         };
-        let mut translated = translate_typed(sql, &catalog, given)?;
+        let mut translated =
+            translate_typed(sql, &catalog, given).map_err(|e| PgError::from(e).located_in(sql))?;
         match translated.len() {
             1 => Ok(Plan::Sql(Box::new(translated.remove(0)))),
             0 => Ok(Plan::Empty),

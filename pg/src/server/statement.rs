@@ -80,7 +80,7 @@ impl Characteristics {
 /// Splits a query string into its statements' texts, rejecting a syntax
 /// error before anything runs (as PostgreSQL does).
 pub(crate) fn split(sql: &str) -> Result<Vec<String>, PgError> {
-    crate::translate::split(sql).map_err(|e| PgError::new(e.sqlstate(), e.to_string()))
+    crate::translate::split(sql).map_err(|e| PgError::from(e).located_in(sql))
 }
 
 fn words(sql: &str) -> Vec<String> {

@@ -1,0 +1,32 @@
+-- Every SQLSTATE of the issue; the connection works after each error.
+\set VERBOSITY sqlstate
+CREATE TABLE :t (id integer PRIMARY KEY, name text, qty integer NOT NULL DEFAULT 0 CHECK (qty >= 0));
+INSERT INTO :t (id, name) VALUES (1, 'first');
+INSERT INTO :t (id, name) VALUES (1, 'again');
+\echo 23505: :ERROR :LAST_ERROR_SQLSTATE
+INSERT INTO :t (id, qty) VALUES (2, NULL);
+\echo 23502: :LAST_ERROR_SQLSTATE
+INSERT INTO :t (id, qty) VALUES (3, -1);
+\echo 23514: :LAST_ERROR_SQLSTATE
+UPDATE :t SET qty = -5 WHERE id = 1;
+\echo 23514: :LAST_ERROR_SQLSTATE
+SELEC 1;
+\echo 42601: :LAST_ERROR_SQLSTATE
+SELECT * FROM :u;
+\echo 42P01: :LAST_ERROR_SQLSTATE
+SELECT no_such_column FROM :t;
+\echo 42703: :LAST_ERROR_SQLSTATE
+SELECT 1/0;
+\echo 22012: :LAST_ERROR_SQLSTATE
+SELECT 'abc'::int;
+\echo 22P02: :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM :t FOR UPDATE;
+\echo 0A000: :LAST_ERROR_SQLSTATE
+BEGIN;
+SELECT 1/0;
+SELECT 1;
+\echo 25P02: :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT 1 AS still_connected;
+\echo ERROR=:ERROR
+SELECT * FROM :t;

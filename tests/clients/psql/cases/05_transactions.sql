@@ -1,0 +1,29 @@
+-- Transactions and savepoints as psql shows them.
+\set VERBOSITY sqlstate
+CREATE TABLE :t (id integer PRIMARY KEY, qty integer NOT NULL DEFAULT 0);
+BEGIN;
+INSERT INTO :t (id) VALUES (1);
+SAVEPOINT s1;
+INSERT INTO :t (id) VALUES (2);
+INSERT INTO :t (id) VALUES (1);
+SELECT 1;
+ROLLBACK TO SAVEPOINT s1;
+INSERT INTO :t (id) VALUES (3);
+SAVEPOINT s2;
+UPDATE :t SET qty = 5 WHERE id = 3;
+RELEASE SAVEPOINT s2;
+COMMIT;
+SELECT * FROM :t ORDER BY id;
+BEGIN;
+DELETE FROM :t;
+ROLLBACK;
+SELECT count(*) FROM :t;
+BEGIN;
+INSERT INTO :t (id) VALUES (4);
+SELECT 1/0;
+COMMIT;
+SELECT count(*) FROM :t;
+START TRANSACTION;
+INSERT INTO :t (id) VALUES (5);
+END;
+SELECT id FROM :t ORDER BY id;

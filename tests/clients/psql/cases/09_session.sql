@@ -1,0 +1,31 @@
+-- SET / SHOW / RESET ALL / DISCARD ALL / DEALLOCATE ALL / isolation levels.
+\set VERBOSITY sqlstate
+SHOW client_encoding;
+SHOW DateStyle;
+SHOW standard_conforming_strings;
+SHOW application_name;
+SET application_name = 'psql-suite';
+SHOW application_name;
+RESET application_name;
+SHOW application_name;
+SET application_name TO 'again';
+RESET ALL;
+SHOW application_name;
+SET application_name = 'discard me';
+DISCARD ALL;
+SHOW application_name;
+DEALLOCATE ALL;
+SHOW transaction_isolation;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SHOW transaction_isolation;
+COMMIT;
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY;
+SHOW transaction_isolation;
+SHOW transaction_read_only;
+COMMIT;
+SHOW transaction_isolation;
+BEGIN;
+SET application_name = 'rolled back';
+ROLLBACK;
+SHOW application_name;
