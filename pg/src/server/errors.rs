@@ -239,12 +239,18 @@ mod tests {
             Some(ffi::SQLITE_CONSTRAINT_PRIMARYKEY),
             "UNIQUE constraint failed: items.id",
         );
+        assert_eq!(dup.code, "23505");
         assert_eq!(
-            dup,
-            PgError::new(
-                "23505",
-                "duplicate key value violates unique constraint \"items_pkey\""
-            )
+            dup.message,
+            "duplicate key value violates unique constraint \"items_pkey\""
+        );
+        assert_eq!(
+            dup.fields,
+            [
+                (b's', "public".to_owned()),
+                (b't', "items".to_owned()),
+                (b'n', "items_pkey".to_owned())
+            ]
         );
         let null = from_sqlite_message(
             Some(ffi::SQLITE_CONSTRAINT_NOTNULL),
@@ -255,6 +261,20 @@ mod tests {
             null.message
                 .contains("column \"name\" of relation \"items\"")
         );
+    }
+
+    #[test]
+    fn parser_errors_read_and_point_like_postgres() {
+        let error = PgError::from(crate::Error::Syntax(
+            "sql parser error: Expected: end of statement, found: x at Line: 2, Column: 3".into(),
+        ))
+        .located_in("SELECT 1\nFROM x x x");
+        assert_eq!(error.message, "syntax error at or near \"x\"");
+        assert_eq!(error.fields, [(b'P', "12".to_owned())]);
+        let end = PgError::from(crate::Error::Syntax(
+            "Expected: expression, found: EOF".into(),
+        ));
+        assert_eq!(end.message, "syntax error at end of input");
     }
 
     #[test]
