@@ -53,12 +53,29 @@ pub enum Error {
         /// The rejected input.
         value: String,
     },
+    /// Input that does not fit a `to_date`/`to_timestamp` template field
+    /// (22007).
+    #[error("invalid value \"{value}\" for \"{pattern}\"")]
+    InvalidTemplateValue {
+        /// The template pattern, as `MM`.
+        pattern: String,
+        /// The input where the field was read.
+        value: String,
+    },
     /// A date/time field outside its range, as February 30 (22008).
     #[error("date/time field value out of range: \"{0}\"")]
     DatetimeFieldOverflow(String),
     /// A value outside its type's range (22003).
     #[error("{0} out of range")]
     OutOfRange(String),
+    /// Input text whose value is outside its type's range (22003).
+    #[error("\"{value}\" is out of range for type {ty}")]
+    InputOutOfRange {
+        /// The type name, as PostgreSQL prints it.
+        ty: String,
+        /// The rejected input.
+        value: String,
+    },
     /// A string longer than its column allows (22001).
     #[error("value too long for type {0}")]
     StringTooLong(String),
@@ -74,6 +91,16 @@ pub enum Error {
     /// An invalid regular expression (2201B).
     #[error("invalid regular expression: {0}")]
     InvalidRegex(String),
+    /// A schema the replicated store refuses, with the store's reason
+    /// (0A000), as a NOT NULL column without a DEFAULT.
+    #[error("{0}")]
+    Unreplicable(String),
+    /// A negative `LIMIT` (2201W) or `OFFSET` (2201X).
+    #[error("{} must not be negative", if *is_limit { "LIMIT" } else { "OFFSET" })]
+    NegativeRowCount {
+        /// Whether it is the `LIMIT` (else the `OFFSET`).
+        is_limit: bool,
+    },
     /// A type name that names no type (42704).
     #[error("type \"{0}\" does not exist")]
     UndefinedType(String),
@@ -98,7 +125,7 @@ impl Error {
     pub fn sqlstate(&self) -> &'static str {
         match self {
             Error::Syntax(_) => "42601",
-            Error::Unsupported(_) => "0A000",
+            Error::Unsupported(_) | Error::Unreplicable(_) => "0A000",
             Error::UndefinedTable(_) | Error::MissingFromEntry(_) => "42P01",
             Error::UndefinedColumn(_) => "42703",
             Error::AmbiguousColumn(_) => "42702",
@@ -107,15 +134,17 @@ impl Error {
             Error::IndeterminateParameter(_) => "42P18",
             Error::InvalidParameter(_) => "22023",
             Error::InvalidText { .. } => "22P02",
-            Error::InvalidDatetime { .. } => "22007",
+            Error::InvalidDatetime { .. } | Error::InvalidTemplateValue { .. } => "22007",
             Error::DatetimeFieldOverflow(_) => "22008",
-            Error::OutOfRange(_) => "22003",
+            Error::OutOfRange(_) | Error::InputOutOfRange { .. } => "22003",
             Error::StringTooLong(_) => "22001",
             Error::DivisionByZero => "22012",
             Error::InvalidRegex(_) => "2201B",
             Error::InvalidArgument(_) => "2201F",
             Error::CardinalityViolation(_) => "21000",
             Error::UndefinedType(_) => "42704",
+            Error::NegativeRowCount { is_limit: true } => "2201W",
+            Error::NegativeRowCount { is_limit: false } => "2201X",
             Error::Grouping(_) => "42803",
             Error::WrongObjectType(_) => "42809",
             Error::InvalidColumnReference(_) => "42P10",

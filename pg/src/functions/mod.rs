@@ -12,8 +12,10 @@ mod array_ops;
 mod cast;
 mod clock;
 mod datetime;
+mod formatting;
 mod json;
 mod json_build;
+mod limit;
 mod math;
 mod numeric;
 mod pattern;
@@ -44,6 +46,23 @@ pub(crate) fn user_error(error: Error) -> rusqlite::Error {
     rusqlite::Error::UserFunctionError(format!("[{}] {error}", error.sqlstate()).into())
 }
 
+/// Argument `index` as text, whatever its storage class (a number in
+/// PostgreSQL's text form), as PostgreSQL's casts to `text` would give it;
+/// `None` for NULL.
+pub(crate) fn text_arg(
+    ctx: &rusqlite::functions::Context<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<String>> {
+    use rusqlite::types::Value;
+    Ok(match ctx.get::<Value>(index)? {
+        Value::Null => None,
+        Value::Integer(i) => Some(i.to_string()),
+        Value::Real(f) => Some(crate::values::text::format_float(f, false)),
+        Value::Text(t) => Some(t),
+        Value::Blob(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+    })
+}
+
 /// Registers every function, aggregate and collation on `conn`. `clock`
 /// answers `now()` (the transaction start) and `clock_timestamp()`.
 pub fn register(conn: &Connection, clock: std::sync::Arc<dyn Clock>) -> rusqlite::Result<()> {
@@ -52,8 +71,10 @@ pub fn register(conn: &Connection, clock: std::sync::Arc<dyn Clock>) -> rusqlite
     array_ops::register(conn)?;
     cast::register(conn)?;
     datetime::register(conn, clock)?;
+    formatting::register(conn)?;
     json::register(conn)?;
     json_build::register(conn)?;
+    limit::register(conn)?;
     math::register(conn)?;
     numeric::register(conn)?;
     pattern::register(conn)?;

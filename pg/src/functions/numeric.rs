@@ -47,7 +47,7 @@ pub(super) fn register(conn: &Connection) -> Result<()> {
     conn.create_collation("pg_numeric", compare)
 }
 
-fn numeric_arg(ctx: &FnContext<'_>, index: usize) -> Result<Option<Numeric>> {
+pub(super) fn numeric_arg(ctx: &FnContext<'_>, index: usize) -> Result<Option<Numeric>> {
     match ctx.get::<Value>(index)? {
         Value::Null => Ok(None),
         value => to_numeric(value, None).map(Some).map_err(user_error),

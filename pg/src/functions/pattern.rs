@@ -6,14 +6,12 @@
 use regex::{Regex, RegexBuilder};
 use rusqlite::{Connection, Result};
 
-use super::{deterministic, user_error};
+use super::{deterministic, text_arg, user_error};
 use crate::error::Error;
 
 pub(super) fn register(conn: &Connection) -> Result<()> {
     conn.create_scalar_function("pg_like", 3, deterministic(), |ctx| {
-        let (Some(text), Some(pattern)) =
-            (ctx.get::<Option<String>>(0)?, ctx.get::<Option<String>>(1)?)
-        else {
+        let (Some(text), Some(pattern)) = (text_arg(ctx, 0)?, text_arg(ctx, 1)?) else {
             return Ok(None);
         };
         let insensitive: bool = ctx.get(2)?;
@@ -28,11 +26,11 @@ pub(super) fn register(conn: &Connection) -> Result<()> {
                 let Some(pattern) = pattern.as_str_or_null()? else {
                     return Ok(None);
                 };
-                let flags: String = ctx.get::<Option<String>>(2)?.unwrap_or_default();
+                let flags: String = text_arg(ctx, 2)?.unwrap_or_default();
                 compile(pattern, &flags).map(Some).map_err(user_error)
             },
         )?;
-        let text: Option<String> = ctx.get(0)?;
+        let text = text_arg(ctx, 0)?;
         Ok(match (regex.as_ref(), text) {
             (Some(regex), Some(text)) => Some(regex.is_match(&text)),
             _ => None,

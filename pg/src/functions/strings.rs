@@ -8,26 +8,15 @@
 
 use regex::Regex;
 use rusqlite::functions::Context;
-use rusqlite::types::Value;
 use rusqlite::{Connection, Result};
 
 use super::pattern::compile;
-use super::{deterministic, user_error};
+use super::{deterministic, text_arg, user_error};
 use crate::error::Error;
 
-/// The arguments as text (integers in decimal), or `None` if any is NULL.
+/// The arguments as text (see [`text_arg`]), or `None` if any is NULL.
 fn args(ctx: &Context<'_>) -> Result<Option<Vec<String>>> {
-    let mut values = Vec::with_capacity(ctx.len());
-    for index in 0..ctx.len() {
-        values.push(match ctx.get::<Value>(index)? {
-            Value::Null => return Ok(None),
-            Value::Integer(i) => i.to_string(),
-            Value::Real(f) => f.to_string(),
-            Value::Text(t) => t,
-            Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
-        });
-    }
-    Ok(Some(values))
+    (0..ctx.len()).map(|index| text_arg(ctx, index)).collect()
 }
 
 /// Registers a function of text arguments returning text.
@@ -84,9 +73,7 @@ pub(super) fn register(conn: &Connection) -> Result<()> {
             .ok_or_else(|| Error::OutOfRange("character number".into()))
     })?;
     conn.create_scalar_function("pg_ascii", 1, deterministic(), |ctx| {
-        Ok(ctx
-            .get::<Option<String>>(0)?
-            .map(|s| s.chars().next().map_or(0, |c| i64::from(u32::from(c)))))
+        Ok(text_arg(ctx, 0)?.map(|s| s.chars().next().map_or(0, |c| i64::from(u32::from(c)))))
     })?;
     conn.create_scalar_function("pg_starts_with", 2, deterministic(), |ctx| {
         Ok(args(ctx)?.map(|a| a[0].starts_with(a[1].as_str())))
@@ -95,18 +82,18 @@ pub(super) fn register(conn: &Connection) -> Result<()> {
         Ok(translate(&a[0], &a[1], &a[2]))
     })?;
     conn.create_scalar_function("pg_format", -1, deterministic(), |ctx| {
-        let Some(template) = ctx.get::<Option<String>>(0)? else {
+        let Some(template) = text_arg(ctx, 0)? else {
             return Ok(None);
         };
         let values = (1..ctx.len())
-            .map(|i| ctx.get::<Option<String>>(i))
+            .map(|i| text_arg(ctx, i))
             .collect::<Result<Vec<_>>>()?;
         format(&template, &values).map(Some).map_err(user_error)
     })?;
     for arity in [3, 4] {
         conn.create_scalar_function("pg_regexp_replace", arity, deterministic(), |ctx| {
             let flags = if ctx.len() == 4 {
-                ctx.get::<Option<String>>(3)?
+                text_arg(ctx, 3)?
             } else {
                 Some(String::new())
             };
@@ -121,12 +108,9 @@ pub(super) fn register(conn: &Connection) -> Result<()> {
                     }
                 },
             )?;
-            let (Some(regex), Some(text), Some(replacement), Some(flags)) = (
-                regex.as_ref(),
-                ctx.get::<Option<String>>(0)?,
-                ctx.get::<Option<String>>(2)?,
-                flags,
-            ) else {
+            let (Some(regex), Some(text), Some(replacement), Some(flags)) =
+                (regex.as_ref(), text_arg(ctx, 0)?, text_arg(ctx, 2)?, flags)
+            else {
                 return Ok(None);
             };
             let replacement = replacement_template(&replacement);

@@ -199,6 +199,13 @@ impl Translator<'_> {
                 _ => Error::UndefinedOperator(format!("no implicit cast from {from} to {target}")),
             });
         }
+        if ty == Ty::Unknown {
+            // `('')::date` is the literal's cast, `($1)::int2` the
+            // parameter's: the parentheses must not hide them.
+            while let Expr::Nested(inner) = expr {
+                *expr = take(inner);
+            }
+        }
         if let (Some(number), Ty::Unknown) = (placeholder(expr), ty) {
             self.params.set(number, target);
         }
@@ -241,13 +248,17 @@ impl Translator<'_> {
             return Ok(());
         }
         let from = match ty {
-            Ty::Unknown if placeholder(expr).is_some() => {
+            Ty::Unknown if matches!(expr, Expr::Value(v) if v.value == Value::Null) => {
+                return Ok(());
+            }
+            // Text of no type yet (a parameter, a `CASE` of literals) is
+            // read by the target's input function when the statement runs.
+            Ty::Unknown => {
                 if target.is_string() && target.typmod() == -1 {
                     return Ok(());
                 }
                 None
             }
-            Ty::Unknown => return Ok(()),
             Ty::Known(from) if !needs_conversion(from, target) => return Ok(()),
             Ty::Known(from) => Some(from),
         };

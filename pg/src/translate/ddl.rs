@@ -9,6 +9,7 @@
 //! SQL is printed here, not by sqlparser, so no PostgreSQL-only syntax
 //! leaks through.
 
+use patina_store::SchemaError;
 use sqlparser::ast::helpers::stmt_create_table::CreateTableBuilder;
 use sqlparser::ast::{
     AlterTableOperation, ColumnDef, ColumnOption, CreateIndex, CreateTable, CreateTableOptions,
@@ -557,10 +558,19 @@ impl Translator<'_> {
                 ..
             } => {
                 let column = fold(&column_def.name);
-                if columns.iter().any(|(n, _)| *n == column) {
-                    return Err(Error::Syntax(format!(
-                        "column \"{column}\" of relation \"{table}\" already exists"
-                    )));
+                // a duplicate column is SQLite's error when the statement
+                // runs (42701), as PostgreSQL finds it then too
+                let option = |wanted: fn(&ColumnOption) -> bool| {
+                    column_def.options.iter().any(|o| wanted(&o.option))
+                };
+                // The same rule the store applies to CREATE TABLE (SQLite
+                // would refuse it too, less clearly).
+                if option(|o| matches!(o, ColumnOption::NotNull))
+                    && !option(|o| matches!(o, ColumnOption::Default(_)))
+                {
+                    return Err(Error::Unreplicable(
+                        SchemaError::NotNullWithoutDefault { table, column }.to_string(),
+                    ));
                 }
                 if serial_type(&column_def.data_type).is_some() {
                     return Err(Error::Unsupported("adding a serial column".into()));

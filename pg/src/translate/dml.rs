@@ -11,7 +11,7 @@ use sqlparser::ast::{
 
 use super::coerce::CastKind;
 use super::context::Translator;
-use super::names::{fold, object_name, unqualified};
+use super::names::{alias_name, fold, object_name, unqualified};
 use super::query::Columns;
 use super::scope::{Relation, Scope};
 use crate::error::Error;
@@ -27,6 +27,14 @@ fn column_type(columns: &[(String, PgType)], table: &str, name: &str) -> Result<
 
 fn is_default_keyword(expr: &Expr) -> bool {
     matches!(expr, Expr::Identifier(ident) if ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("default"))
+}
+
+/// The names of `columns`, quoted, for an `INSERT`'s column list.
+fn column_names(columns: &[(String, PgType)]) -> Vec<sqlparser::ast::ObjectName> {
+    columns
+        .iter()
+        .map(|(name, _)| object_name(sqlparser::ast::Ident::with_quote('"', name)))
+        .collect()
 }
 
 /// Drops the columns that every `VALUES` row sets to `DEFAULT` (SQLite has
@@ -49,10 +57,8 @@ fn omit_defaults(
         return Ok(());
     }
     if names.is_empty() {
-        *names = columns
-            .iter()
-            .map(|(name, _)| object_name(sqlparser::ast::Ident::with_quote('"', name)))
-            .collect();
+        let width = values.rows.first().map_or(0, |row| row.len());
+        *names = column_names(&columns[..width.min(columns.len())]);
     }
     let width = names.len();
     let mut keep = Vec::with_capacity(width);
@@ -142,9 +148,14 @@ impl Translator<'_> {
         let table = fold(&ident);
         let columns = self.table_columns(&table)?;
         *name = object_name(ident);
-        let relation_name = alias
-            .as_ref()
-            .map_or_else(|| table.clone(), |a| fold(&a.name));
+        let relation_name = match alias {
+            Some(alias) => {
+                // SQLite's UPDATE and DELETE take an alias only after AS
+                alias.explicit = true;
+                alias_name(&alias.name)?
+            }
+            None => table.clone(),
+        };
         Ok((
             table,
             Relation {
@@ -215,6 +226,7 @@ impl Translator<'_> {
         let table = fold(&ident);
         *name = object_name(ident);
         let columns = self.table_columns(&table)?;
+        let listed = !insert.columns.is_empty();
         if let Some(source) = &mut insert.source {
             omit_defaults(source, &mut insert.columns, &columns)?;
         }
@@ -231,12 +243,21 @@ impl Translator<'_> {
         };
         let on_conflict = insert.on.is_some();
         if let Some(source) = &mut insert.source {
-            self.insert_source(source, &targets, on_conflict)?;
+            let width = self.insert_source(source, &targets, on_conflict)?;
+            if insert.columns.is_empty() && width < columns.len() {
+                // PostgreSQL fills the columns left out at the end with
+                // their defaults; SQLite wants every column.
+                insert.columns = column_names(&columns[..width]);
+            } else if listed && width < insert.columns.len() {
+                return Err(Error::Syntax(
+                    "INSERT has more target columns than expressions".into(),
+                ));
+            }
         }
         let relation_name = insert
             .table_alias
             .as_ref()
-            .map_or_else(|| table.clone(), |a| fold(&a.alias));
+            .map_or_else(|| Ok(table.clone()), |a| alias_name(&a.alias))?;
         let relation = Relation {
             name: relation_name,
             columns: columns.clone(),
@@ -285,20 +306,27 @@ impl Translator<'_> {
     }
 
     /// The rows of an `INSERT`: each value converted to its column's type.
+    /// Returns how many columns the rows have.
     fn insert_source(
         &mut self,
         source: &mut sqlparser::ast::Query,
         targets: &[PgType],
         on_conflict: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<usize, Error> {
         if let SetExpr::Values(values) = source.body.as_mut() {
             if source.with.is_some() || source.order_by.is_some() || source.limit_clause.is_some() {
                 return Err(Error::Unsupported(
                     "INSERT … VALUES with query clauses".into(),
                 ));
             }
+            let width = values.rows.first().map_or(0, |row| row.len());
             return self.with_scope(vec![], |this| {
                 for row in &mut values.rows {
+                    if row.len() != width {
+                        return Err(Error::Syntax(
+                            "VALUES lists must all be the same length".into(),
+                        ));
+                    }
                     if row.len() > targets.len() {
                         return Err(Error::Syntax(
                             "INSERT has more expressions than target columns".into(),
@@ -312,7 +340,7 @@ impl Translator<'_> {
                         this.coerce(value, value_ty, *ty, CastKind::Assignment)?;
                     }
                 }
-                Ok(())
+                Ok(width)
             });
         }
         let columns = self.query(source)?;
@@ -327,7 +355,7 @@ impl Translator<'_> {
                 .zip(targets)
                 .all(|((_, from), to)| from.without_modifier() == to.without_modifier())
             {
-                return Ok(());
+                return Ok(columns.len());
             }
             return Err(Error::Unsupported(
                 "INSERT of a set operation whose column types differ from the table's".into(),
@@ -355,7 +383,7 @@ impl Translator<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(columns.len())
     }
 
     /// Translates an `UPDATE`; returns the `RETURNING` columns.

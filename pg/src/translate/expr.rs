@@ -196,7 +196,9 @@ impl Translator<'_> {
                 UnaryOperator::Minus | UnaryOperator::Plus => {
                     let ty = self.expr(inner)?;
                     match ty {
-                        Ty::Known(t) if number_rank(t).is_some() || t == PgType::INTERVAL => {}
+                        Ty::Known(t) if number_rank(t).is_some() => {}
+                        // PostgreSQL has a prefix `-` for intervals, but no `+`
+                        Ty::Known(PgType::INTERVAL) if *op == UnaryOperator::Minus => {}
                         Ty::Unknown => {
                             return Err(Error::UndefinedOperator(format!("{op} unknown")));
                         }

@@ -15,9 +15,9 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use super::coerce::{CastKind, literal};
-use super::context::{Translator, Ty, call, number, take};
+use super::context::{Translator, Ty, call, number, string, take};
 use super::grouping::Grouped;
-use super::names::{fold, object_name, unqualified};
+use super::names::{alias_name, fold, object_name, unqualified};
 use super::operators::{Comparison, common_type, comparison, numeric_collation};
 use super::output::{column_name, expand, name_outputs};
 use super::scope::{Relation, Scope};
@@ -163,6 +163,16 @@ impl Translator<'_> {
             };
             for item in items {
                 self.order_by_item(item, &columns)?;
+                match &*body {
+                    SetExpr::Select(select) => position_in_key(&mut item.expr, &select.projection),
+                    // SQLite orders a set operation by its output columns only
+                    _ if matches!(item.expr, Expr::Function(_)) => {
+                        return Err(Error::Unsupported(
+                            "ORDER BY an interval of a set operation".into(),
+                        ));
+                    }
+                    _ => {}
+                }
             }
         }
         if let Some(limit_clause) = limit_clause {
@@ -178,17 +188,27 @@ impl Translator<'_> {
                 return Err(Error::Unsupported("LIMIT BY".into()));
             }
             if let Some(limit) = limit {
-                let ty = self.expr(limit)?;
-                self.coerce(limit, ty, PgType::INT8, CastKind::Implicit)?;
+                self.row_count(limit, "LIMIT")?;
             }
             if let Some(offset) = offset {
-                let ty = self.expr(&mut offset.value)?;
-                self.coerce(&mut offset.value, ty, PgType::INT8, CastKind::Implicit)?;
+                self.row_count(&mut offset.value, "OFFSET")?;
                 // SQLite takes OFFSET only after a LIMIT; a negative one is none.
                 limit.get_or_insert_with(|| number(-1));
             }
         }
         Ok(columns)
+    }
+
+    /// Types the count of a `LIMIT` or `OFFSET` (`clause`); one that is not
+    /// a literal count goes through `pg_row_count` for PostgreSQL's reading
+    /// of NULL and of negative counts.
+    fn row_count(&mut self, count: &mut Expr, clause: &str) -> Result<(), Error> {
+        let ty = self.expr(count)?;
+        self.coerce(count, ty, PgType::INT8, CastKind::Implicit)?;
+        if !matches!(literal(count), Some((rusqlite::types::Value::Integer(n), _)) if n >= 0) {
+            *count = call("pg_row_count", vec![take(count), string(clause)]);
+        }
+        Ok(())
     }
 
     /// Rewrites one `ORDER BY` item of a query (whose output columns are
@@ -354,6 +374,10 @@ impl Translator<'_> {
             || !matches!(flavor, SelectFlavor::Standard)
         {
             return Err(Error::Unsupported("SELECT clause".into()));
+        }
+        if projection.is_empty() {
+            // SQLite has no zero-column rows
+            return Err(Error::Unsupported("a SELECT list with no columns".into()));
         }
         if let Some(Distinct::On(_)) = distinct {
             return Err(Error::Unsupported("DISTINCT ON".into()));
@@ -536,7 +560,7 @@ impl Translator<'_> {
                             "column aliases on a table in FROM".into(),
                         ));
                     }
-                    Some(alias) => (fold(&alias.name), columns),
+                    Some(alias) => (alias_name(&alias.name)?, columns),
                     None => (table, columns),
                 };
                 self.scopes.add(Relation {
@@ -565,7 +589,7 @@ impl Translator<'_> {
                     alias.columns.clear();
                 }
                 self.scopes.add(Relation {
-                    name: fold(&alias.name),
+                    name: alias_name(&alias.name)?,
                     columns,
                     key: Vec::new(),
                 })
@@ -618,7 +642,7 @@ impl Translator<'_> {
         let element = array_ty.element().unwrap_or(PgType::TEXT);
         let columns = vec![("unnest".to_string(), element)];
         let (name, columns) = match alias {
-            Some(alias) => (fold(&alias.name), rename_columns(columns, alias)?),
+            Some(alias) => (alias_name(&alias.name)?, rename_columns(columns, alias)?),
             None => ("unnest".to_string(), columns),
         };
         Ok(Relation {
@@ -653,6 +677,31 @@ pub(crate) fn sort_key(expr: &mut Expr, ty: Ty) -> Result<(), Error> {
         Some(Comparison::Native) | None => {}
     }
     Ok(())
+}
+
+/// A sort key function over an output column position (`ORDER BY 1` of an
+/// interval is `pg_interval_key(1)`) would sort by the number: it gets the
+/// column's expression instead.
+fn position_in_key(key: &mut Expr, projection: &[SelectItem]) {
+    let Expr::Function(function) = key else {
+        return;
+    };
+    let sqlparser::ast::FunctionArguments::List(list) = &mut function.args else {
+        return;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_mut_slice() else {
+        return;
+    };
+    let Some((rusqlite::types::Value::Integer(position), _)) = literal(arg) else {
+        return;
+    };
+    let item = usize::try_from(position)
+        .ok()
+        .and_then(|p| p.checked_sub(1))
+        .and_then(|p| projection.get(p));
+    if let Some(SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item {
+        *arg = expr.clone();
+    }
 }
 
 /// Applies an alias's column list (`AS t(a, b)`) to a relation's columns.

@@ -63,8 +63,8 @@ pub fn cast(
             "integer",
         ),
         Scalar::Int8 => to_integer(value, from, i64::MIN, i64::MAX, "bigint"),
-        Scalar::Float4 => to_float(value, from).map(|f| stored_float(f64::from(f as f32))),
-        Scalar::Float8 => to_float(value, from).map(stored_float),
+        Scalar::Float4 => to_float_type(value, from, true),
+        Scalar::Float8 => to_float_type(value, from, false),
         Scalar::Numeric(typmod) => {
             let n = to_numeric(value, from)?;
             let n = match typmod {
@@ -314,6 +314,40 @@ pub fn to_float(value: Value, from: Option<PgType>) -> Result<f64, Error> {
             }
         }
     }
+}
+
+/// Converts to `real` (`single`) or `double precision`: input text whose
+/// number overflows or underflows the type, or a finite number too big for
+/// `real`, is out of range (22003) as in PostgreSQL, not an infinity or 0.
+fn to_float_type(value: Value, from: Option<PgType>, single: bool) -> Result<Value, Error> {
+    let ty = if single { "real" } else { "double precision" };
+    // input text, not a number's stored text (a numeric, or the `9e999`
+    // patina writes for an infinite float constant)
+    let input = (matches!(value, Value::Text(_)) && from.is_none_or(PgType::is_string))
+        .then(|| source_text(&value, from));
+    let wide = to_float(value, from).map_err(|error| match error {
+        Error::InvalidText { value, .. } => Error::InvalidText {
+            ty: ty.into(),
+            value,
+        },
+        other => other,
+    })?;
+    let f = if single { f64::from(wide as f32) } else { wide };
+    if let Some(input) = input {
+        let lower = input.trim().to_ascii_lowercase();
+        let mantissa = lower.split('e').next().unwrap_or("");
+        let overflow = f.is_infinite() && !lower.contains("inf");
+        let underflow = f == 0.0 && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b));
+        if overflow || underflow {
+            return Err(Error::InputOutOfRange {
+                ty: ty.into(),
+                value: input,
+            });
+        }
+    } else if f.is_infinite() && wide.is_finite() {
+        return Err(Error::OutOfRange("value".into()));
+    }
+    Ok(stored_float(f))
 }
 
 /// Reads a number-like stored value as a numeric.

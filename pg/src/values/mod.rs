@@ -6,7 +6,11 @@
 pub mod array;
 pub mod cast;
 pub mod datetime;
+pub mod datetime_format;
+pub mod datetime_input;
 pub mod interval;
 pub mod json;
+pub mod number_format;
 pub mod numeric;
+pub mod template;
 pub mod text;
