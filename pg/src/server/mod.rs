@@ -17,6 +17,7 @@ mod encode;
 mod errors;
 mod execute;
 mod messages;
+mod prepare;
 mod session;
 mod statement;
 

@@ -16,6 +16,7 @@ use super::catalog::{self, SessionCatalog, Tables};
 use super::database::{Database, WriterLease};
 use super::errors::PgError;
 use super::execute::{self, Outcome};
+use super::prepare::{self, Prepare};
 use super::statement::{self, Characteristics, Command};
 use crate::functions::{Clock, SessionClock};
 use crate::translate::{Column, StatementKind, Translated, translate_typed};
@@ -63,6 +64,14 @@ const OTHERS: &[(&str, &str)] = &[
 pub(crate) enum Plan {
     Command(Command),
     Sql(Box<Translated>),
+    /// SQL-level PREPARE: the statement is planned when it runs.
+    Prepare(Prepare),
+    /// SQL-level EXECUTE of a prepared statement, with its arguments as a
+    /// query that computes them.
+    Execute {
+        statement: Box<Translated>,
+        arguments: Option<Box<Translated>>,
+    },
     Empty,
 }
 
@@ -70,7 +79,7 @@ impl Plan {
     /// The result columns it returns.
     pub fn columns(&self) -> Vec<Column> {
         match self {
-            Plan::Sql(t) => t.columns.clone(),
+            Plan::Sql(t) | Plan::Execute { statement: t, .. } => t.columns.clone(),
             Plan::Command(Command::Show(name)) => vec![Column {
                 name: show_name(name).to_owned(),
                 ty: PgType::TEXT,
@@ -267,6 +276,12 @@ impl Session {
         if let Some(command) = statement::command(sql) {
             return Ok(Plan::Command(command));
         }
+        if let Some(prepare) = prepare::prepare(sql) {
+            return Ok(Plan::Prepare(prepare?));
+        }
+        if let Some(execute) = prepare::execute(sql) {
+            return self.plan_execute(execute?);
+        }
         let tables = match (&self.writer, self.ddl_in_txn) {
             (Some(writer), true) => Arc::new(Tables::load(writer.conn())?),
             _ => self.db.tables(),
@@ -288,6 +303,81 @@ impl Session {
         }
     }
 
+    /// Plans `EXECUTE name (arguments)`: the prepared statement, and a query
+    /// that computes the arguments as its parameter types.
+    fn plan_execute(&self, execute: prepare::Execute) -> Result<Plan, PgError> {
+        let missing = || {
+            PgError::new(
+                "26000",
+                format!("prepared statement \"{}\" does not exist", execute.name),
+            )
+        };
+        let prepared = self.statements.get(&execute.name).ok_or_else(missing)?;
+        let Plan::Sql(statement) = &prepared.plan else {
+            return Err(PgError::new(
+                "0A000",
+                "EXECUTE of a prepared session command is not supported",
+            ));
+        };
+        if execute.arguments.len() != prepared.params.len() {
+            return Err(PgError::new(
+                "42601",
+                format!(
+                    "wrong number of parameters for prepared statement \"{}\"",
+                    execute.name
+                ),
+            ));
+        }
+        let arguments = if execute.arguments.is_empty() {
+            None
+        } else {
+            let casts: Vec<String> = execute
+                .arguments
+                .iter()
+                .zip(&prepared.params)
+                .map(|(argument, ty)| format!("({argument})::{ty}"))
+                .collect();
+            match self.plan(&format!("SELECT {}", casts.join(", ")), &[])? {
+                Plan::Sql(arguments) => Some(arguments),
+                _ => return Err(PgError::new("42601", "invalid EXECUTE arguments")),
+            }
+        };
+        Ok(Plan::Execute {
+            statement: statement.clone(),
+            arguments,
+        })
+    }
+
+    /// Runs PREPARE: plans the statement with the declared parameter types.
+    fn prepare(&mut self, prepare: &Prepare) -> Result<Outcome, PgError> {
+        if self.statements.contains_key(&prepare.name) {
+            return Err(PgError::new(
+                "42P05",
+                format!("prepared statement \"{}\" already exists", prepare.name),
+            ));
+        }
+        let given = prepare
+            .types
+            .iter()
+            .map(|name| {
+                PgType::from_name(name)
+                    .map(Some)
+                    .ok_or_else(|| PgError::new("42704", format!("type \"{name}\" does not exist")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let plan = self.plan(&prepare.body, &given)?;
+        let mut params = plan.params();
+        for ty in given.iter().skip(params.len()) {
+            params.extend(*ty);
+        }
+        self.statements
+            .insert(prepare.name.clone(), Prepared { plan, params });
+        Ok(Outcome {
+            rows: Vec::new(),
+            tag: "PREPARE".to_owned(),
+        })
+    }
+
     /// Runs a plan with bound parameters, keeping PostgreSQL's transaction
     /// rules: in a failed block only ROLLBACK (or COMMIT, which rolls back)
     /// and ROLLBACK TO run; an error inside a block fails it.
@@ -304,6 +394,21 @@ impl Session {
             Plan::Sql(statement) => {
                 self.block_ran_query = true;
                 self.sql(statement, params).await
+            }
+            Plan::Prepare(prepare) => self.prepare(prepare),
+            Plan::Execute {
+                statement,
+                arguments,
+            } => {
+                self.block_ran_query = true;
+                let params = match arguments {
+                    Some(arguments) => execute::run(&self.reader, arguments, &[])?
+                        .rows
+                        .pop()
+                        .unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                self.sql(statement, &params).await
             }
         };
         if result.is_err() && self.txn == Txn::Block {
