@@ -91,6 +91,23 @@ pub enum Error {
     /// An invalid regular expression (2201B).
     #[error("invalid regular expression: {0}")]
     InvalidRegex(String),
+    /// A PostgreSQL feature PostgreSQL itself does not implement in this
+    /// form, with its own words, as `FOR UPDATE` with `GROUP BY` (0A000).
+    #[error("{0}")]
+    NotImplemented(String),
+    /// A `NULL` given for a column that must not be NULL (23502).
+    #[error(
+        "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
+    )]
+    NullValue {
+        /// The column.
+        column: String,
+        /// The table.
+        table: String,
+    },
+    /// An unknown setting for `current_setting` (42704).
+    #[error("unrecognized configuration parameter \"{0}\"")]
+    UnknownSetting(String),
     /// A schema the replicated store refuses, with the store's reason
     /// (0A000), as a NOT NULL column without a DEFAULT.
     #[error("{0}")]
@@ -125,7 +142,9 @@ impl Error {
     pub fn sqlstate(&self) -> &'static str {
         match self {
             Error::Syntax(_) => "42601",
-            Error::Unsupported(_) | Error::Unreplicable(_) => "0A000",
+            Error::Unsupported(_) | Error::Unreplicable(_) | Error::NotImplemented(_) => "0A000",
+            Error::NullValue { .. } => "23502",
+            Error::UnknownSetting(_) => "42704",
             Error::UndefinedTable(_) | Error::MissingFromEntry(_) => "42P01",
             Error::UndefinedColumn(_) => "42703",
             Error::AmbiguousColumn(_) => "42702",

@@ -39,5 +39,7 @@ pub mod types;
 pub mod values;
 
 pub use error::Error;
-pub use translate::{Catalog, Column, StatementKind, Translated, TranslatedDdl, translate, translate_typed};
+pub use translate::{
+    Catalog, Column, StatementKind, Translated, TranslatedDdl, translate, translate_typed,
+};
 pub use types::{PgType, Scalar, Storage};

@@ -105,6 +105,15 @@ SELECT count(*) FROM lk_accounts FOR UPDATE;
 -- error: 0A000
 SELECT DISTINCT owner FROM lk_accounts FOR UPDATE;
 
+-- error: 0A000
+SELECT owner FROM lk_accounts GROUP BY owner FOR SHARE;
+
+-- error: 0A000
+SELECT owner FROM lk_accounts GROUP BY owner HAVING count(*) > 0 FOR NO KEY UPDATE;
+
+-- error: 0A000
+SELECT sum(balance) OVER () FROM lk_accounts FOR KEY SHARE;
+
 -- error: 42P01
 SELECT id FROM lk_accounts FOR UPDATE OF nope;
 

@@ -594,7 +594,10 @@ async fn portal_with_max_rows(port: u16) {
         let rows = ok(tx.query_portal(&portal, 2).await);
         batches.push(rows.iter().map(|r| r.get::<_, i32>(0)).collect::<Vec<_>>());
     }
-    assert_eq!(batches, vec![vec![2, 3], vec![4, 5], vec![6, 7], vec![], vec![]]);
+    assert_eq!(
+        batches,
+        vec![vec![2, 3], vec![4, 5], vec![6, 7], vec![], vec![]]
+    );
     let stream = ok(tx
         .query_portal_raw(&ok(tx.bind(&stmt, &[&5i32]).await), 1)
         .await);

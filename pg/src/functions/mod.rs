@@ -19,6 +19,7 @@ mod limit;
 mod math;
 mod numeric;
 mod pattern;
+mod raise;
 mod scalar;
 mod strings;
 
@@ -78,6 +79,7 @@ pub fn register(conn: &Connection, clock: std::sync::Arc<dyn Clock>) -> rusqlite
     math::register(conn)?;
     numeric::register(conn)?;
     pattern::register(conn)?;
+    raise::register(conn)?;
     scalar::register(conn)?;
     strings::register(conn)?;
     Ok(())

@@ -3,7 +3,7 @@
 //! declared type that decides storage: `INTEGER` serves `integer`,
 //! `bigint` and `serial` alike) and written in the DDL's transaction.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, params};
 
@@ -73,10 +73,13 @@ impl Catalog for Tables {
     }
 }
 
-/// The tables as one session sees them, and who it is.
+/// The tables as one session sees them, who it is and its settings.
 pub(crate) struct SessionCatalog<'a> {
     pub tables: &'a Tables,
     pub user: &'a str,
+    pub pid: i32,
+    /// The session's settings, keyed by lower-case name.
+    pub settings: &'a BTreeMap<String, String>,
 }
 
 impl Catalog for SessionCatalog<'_> {
@@ -86,6 +89,14 @@ impl Catalog for SessionCatalog<'_> {
 
     fn user(&self) -> String {
         self.user.to_owned()
+    }
+
+    fn backend_pid(&self) -> i32 {
+        self.pid
+    }
+
+    fn setting(&self, name: &str) -> Option<String> {
+        self.settings.get(name).cloned()
     }
 
     fn primary_key(&self, table: &str) -> Vec<String> {

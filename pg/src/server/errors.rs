@@ -5,7 +5,7 @@
 use std::fmt;
 
 use patina_store::SchemaError;
-use rusqlite::ffi;
+use rusqlite::{Connection, ffi};
 
 use crate::functions::sqlstate_of;
 
@@ -46,6 +46,10 @@ impl PgError {
     /// Where in `sql` a syntax error is, as PostgreSQL's 1-based character
     /// position (psql draws its caret from it).
     pub fn located_in(self, sql: &str) -> PgError {
+        if self.location.is_none() && self.message == "syntax error at end of input" {
+            let end = sql.trim_end().trim_end_matches(';').chars().count() + 1;
+            return self.with(b'P', &end.to_string());
+        }
         match self.location {
             Some((line, column)) => {
                 let position = sql
@@ -126,7 +130,7 @@ impl From<SchemaError> for PgError {
 impl From<rusqlite::Error> for PgError {
     fn from(error: rusqlite::Error) -> PgError {
         if let Some((code, message)) = sqlstate_of(&error) {
-            return PgError::new(code, message);
+            return function_error(code, message);
         }
         match &error {
             rusqlite::Error::SqliteFailure(failure, message) => from_sqlite_message(
@@ -141,6 +145,72 @@ impl From<rusqlite::Error> for PgError {
             other => PgError::new("XX000", other.to_string()),
         }
     }
+}
+
+/// An error a patina function raised; a NULL key's (`pg_not_null`) names
+/// its column and table in the fields, as PostgreSQL's does.
+fn function_error(code: &str, message: &str) -> PgError {
+    let error = PgError::new(code, message);
+    let target = message
+        .strip_prefix("null value in column \"")
+        .and_then(|rest| rest.strip_suffix("\" violates not-null constraint"))
+        .and_then(|rest| rest.split_once("\" of relation \""));
+    match target {
+        Some((column, table)) if code == "23502" => error.on_table(table).with(b'c', column),
+        _ => error,
+    }
+}
+
+/// The error of a statement that failed on `conn`. A CHECK violation
+/// names only its constraint; PostgreSQL's names the table too, found
+/// here as the one whose definition declares that constraint (among
+/// several, one `sql` names).
+pub(crate) fn statement_error(conn: &Connection, sql: &str, error: rusqlite::Error) -> PgError {
+    let rusqlite::Error::SqliteFailure(failure, Some(message)) = &error else {
+        return PgError::from(error);
+    };
+    if failure.extended_code != ffi::SQLITE_CONSTRAINT_CHECK {
+        return PgError::from(error);
+    }
+    let name = message.rsplit(": ").next().unwrap_or("");
+    let tables = conn
+        .prepare_cached(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND instr(sql, ?1) > 0",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map([format!("CONSTRAINT {} CHECK", quoted(name))], |row| {
+                row.get::<_, String>(0)
+            })?
+            .collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .unwrap_or_default();
+    let table = match tables.as_slice() {
+        [table] => Some(table),
+        _ => tables.iter().find(|table| names_word(sql, table)),
+    };
+    match table {
+        Some(table) => PgError::new(
+            "23514",
+            format!("new row for relation \"{table}\" violates check constraint \"{name}\""),
+        )
+        .on_table(table)
+        .with(b'n', name),
+        None => PgError::from(error),
+    }
+}
+
+/// Whether `sql` has `word` as a whole word (ASCII case-insensitively).
+fn names_word(sql: &str, word: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let (sql, word) = (sql.to_ascii_lowercase(), word.to_ascii_lowercase());
+    sql.match_indices(&word).any(|(at, _)| {
+        !sql[..at].ends_with(is_word) && !sql[at + word.len()..].starts_with(is_word)
+    })
+}
+
+/// An identifier in double quotes, as the DDL declares constraint names.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// `table.column` from SQLite's `… constraint failed: table.column`.
@@ -178,7 +248,8 @@ fn from_sqlite_message(extended_code: Option<i32>, message: &str) -> PgError {
             return PgError::new(
                 "23514",
                 format!("new row violates check constraint \"{name}\""),
-            );
+            )
+            .with(b'n', name);
         }
         Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
             return PgError::new("23503", "insert or update violates foreign key constraint");

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::errors::PgError;
+use super::errors::{self, PgError};
 use crate::translate::{StatementKind, Translated};
 
 /// A statement's answer.
@@ -19,6 +19,18 @@ pub(crate) fn run(
     statement: &Translated,
     params: &[Value],
 ) -> Result<Outcome, PgError> {
+    let (rows, affected) = rows(conn, statement, params)
+        .map_err(|error| errors::statement_error(conn, &statement.sql, error))?;
+    let tag = tag(statement, rows.len(), affected);
+    Ok(Outcome { rows, tag })
+}
+
+/// Runs a statement: its rows, and how many rows it changed.
+fn rows(
+    conn: &Connection,
+    statement: &Translated,
+    params: &[Value],
+) -> rusqlite::Result<(Vec<Vec<Value>>, u64)> {
     let mut stmt = conn.prepare_cached(&statement.sql)?;
     let wanted = stmt.parameter_count();
     for index in 1..=wanted {
@@ -44,8 +56,7 @@ pub(crate) fn run(
     } else {
         conn.changes()
     };
-    let tag = tag(statement, rows.len(), affected);
-    Ok(Outcome { rows, tag })
+    Ok((rows, affected))
 }
 
 /// The statement's verb, as PostgreSQL names it in messages.

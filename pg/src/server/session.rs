@@ -290,6 +290,8 @@ impl Session {
         let catalog = SessionCatalog {
             tables: &tables,
             user: &user,
+            pid: self.pid,
+            settings: &self.settings,
         };
         let mut translated =
             translate_typed(sql, &catalog, given).map_err(|e| PgError::from(e).located_in(sql))?;

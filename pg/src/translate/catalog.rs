@@ -24,6 +24,17 @@ pub trait Catalog {
         "postgres".into()
     }
 
+    /// The session's backend process id, for `pg_backend_pid()`.
+    fn backend_pid(&self) -> i32 {
+        0
+    }
+
+    /// The value of the session's setting `name` (lower-case), for
+    /// `current_setting`; `None` when there is no such setting.
+    fn setting(&self, _name: &str) -> Option<String> {
+        None
+    }
+
     /// The primary key columns of `table`, which make its other columns
     /// valid in a query grouped by them; empty when it has none or the
     /// catalog does not say.
@@ -73,6 +84,14 @@ impl Catalog for Overlay<'_> {
 
     fn user(&self) -> String {
         self.base.user()
+    }
+
+    fn backend_pid(&self) -> i32 {
+        self.base.backend_pid()
+    }
+
+    fn setting(&self, name: &str) -> Option<String> {
+        self.base.setting(name)
     }
 
     fn primary_key(&self, table: &str) -> Vec<String> {

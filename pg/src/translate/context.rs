@@ -7,6 +7,7 @@ use sqlparser::ast::{
 };
 
 use super::catalog::Catalog;
+use super::locks::RowLock;
 use super::params::Params;
 use super::scope::Scopes;
 use crate::error::Error;
@@ -52,10 +53,17 @@ pub(crate) struct Translator<'a> {
     pub(crate) returning_target: Option<String>,
     /// Whether a query of the statement locks rows (`FOR UPDATE`…).
     pub(crate) locks_rows: bool,
+    /// The statement's first row lock, as the parser read it (sqlparser
+    /// knows only two strengths): what errors about the clause name.
+    pub(crate) row_lock: Option<RowLock>,
 }
 
 impl<'a> Translator<'a> {
-    pub(crate) fn new(catalog: &'a dyn Catalog, params: Params) -> Translator<'a> {
+    pub(crate) fn new(
+        catalog: &'a dyn Catalog,
+        params: Params,
+        row_lock: Option<RowLock>,
+    ) -> Translator<'a> {
         Translator {
             catalog,
             params,
@@ -63,6 +71,7 @@ impl<'a> Translator<'a> {
             ctes: Vec::new(),
             returning_target: None,
             locks_rows: false,
+            row_lock,
         }
     }
 

@@ -17,6 +17,9 @@ use sqlparser::ast::{
     ReferentialAction, RenameTableNameKind, TableConstraint,
 };
 
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
 use super::coerce::{CastKind, literal};
 use super::context::Translator;
 use super::names::{fold, unqualified};
@@ -122,6 +125,118 @@ enum Want {
     Value(PgType),
     /// any value (index key)
     Any,
+}
+
+/// PostgreSQL's longest identifier, in bytes (`NAMEDATALEN - 1`).
+const MAX_IDENTIFIER: usize = 63;
+
+/// The names of a table's CHECK constraints, chosen as PostgreSQL's
+/// `ChooseConstraintName` does for unnamed ones: `<table>_<column>_check`
+/// when the expression reads one column, else `<table>_check`, with a
+/// number added to the label until the name is new. SQLite reports a
+/// violated CHECK by its name, so every one is named.
+struct CheckNames {
+    table: String,
+    used: Vec<String>,
+}
+
+impl CheckNames {
+    fn new(table: &str) -> CheckNames {
+        CheckNames {
+            table: table.to_owned(),
+            used: Vec::new(),
+        }
+    }
+
+    /// The `CONSTRAINT "name" ` prefix of a CHECK named `given` (or not).
+    fn prefix(
+        &mut self,
+        given: Option<&Ident>,
+        expr: &Expr,
+        columns: &[(String, PgType)],
+    ) -> String {
+        let name = match given {
+            Some(name) => fold(name),
+            None => {
+                let read = read_columns(expr, columns);
+                let column = match read.as_slice() {
+                    [column] => Some(column.as_str()),
+                    _ => None,
+                };
+                (0..)
+                    .map(|pass| {
+                        let label = match pass {
+                            0 => "check".to_owned(),
+                            n => format!("check{n}"),
+                        };
+                        make_object_name(&self.table, column, &label)
+                    })
+                    .find(|name| !self.used.contains(name))
+                    .unwrap_or_default()
+            }
+        };
+        self.used.push(name.clone());
+        format!("CONSTRAINT {} ", Ident::with_quote('"', name))
+    }
+}
+
+/// PostgreSQL's `makeObjectName`: `name1_name2_label`, the longer of the
+/// names shortened until it fits in an identifier.
+fn make_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    let available = MAX_IDENTIFIER - label.len() - 1 - usize::from(name2.is_some());
+    let (mut len1, mut len2) = (name1.len(), name2.map_or(0, str::len));
+    while len1 + len2 > available {
+        if len1 > len2 {
+            len1 -= 1;
+        } else {
+            len2 -= 1;
+        }
+    }
+    let clip = |name: &str, mut len: usize| {
+        while !name.is_char_boundary(len) {
+            len -= 1;
+        }
+        name[..len].to_owned()
+    };
+    let mut name = clip(name1, len1);
+    if let Some(name2) = name2 {
+        name.push('_');
+        name.push_str(&clip(name2, len2));
+    }
+    name.push('_');
+    name.push_str(label);
+    name
+}
+
+/// The distinct table columns `expr` names, in order: its identifiers
+/// that are neither qualified names' later parts nor called as functions.
+fn read_columns(expr: &Expr, columns: &[(String, PgType)]) -> Vec<String> {
+    let text = expr.to_string();
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, &text)
+        .tokenize()
+        .unwrap_or_default();
+    let significant: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let mut read = Vec::new();
+    for (index, token) in significant.iter().enumerate() {
+        let Token::Word(word) = token else { continue };
+        let after_period = index > 0 && matches!(significant[index - 1], Token::Period);
+        let called = matches!(significant.get(index + 1), Some(Token::LParen));
+        let name = match word.quote_style {
+            Some(_) => word.value.clone(),
+            None => word.value.to_lowercase(),
+        };
+        if !after_period
+            && !called
+            && columns.iter().any(|(n, _)| *n == name)
+            && !read.contains(&name)
+        {
+            read.push(name);
+        }
+    }
+    read
 }
 
 fn constraint_name(name: Option<&Ident>) -> String {
@@ -280,6 +395,7 @@ impl Translator<'_> {
             )));
         }
         let mut definitions = Vec::new();
+        let mut checks = CheckNames::new(&table);
         for (column, (name, ty)) in create.columns.iter().zip(&columns) {
             let key = match (rowid.as_ref() == Some(name), auto.contains(name)) {
                 (false, _) if key.iter().flatten().any(|k| fold(k) == *name) => Key::Column,
@@ -287,13 +403,13 @@ impl Translator<'_> {
                 (true, false) => Key::Rowid,
                 (true, true) => Key::Sequence,
             };
-            definitions.push(self.column_definition(column, *ty, key, &columns)?);
+            definitions.push(self.column_definition(column, *ty, key, &columns, &mut checks)?);
         }
         for (index, constraint) in create.constraints.iter().enumerate() {
             if Some(index) == table_key_index && rowid.is_some() {
                 continue;
             }
-            definitions.push(self.table_constraint(constraint, &columns)?);
+            definitions.push(self.table_constraint(constraint, &columns, &mut checks)?);
         }
         let sql = format!(
             "CREATE {}TABLE {}{} ({})",
@@ -326,6 +442,7 @@ impl Translator<'_> {
         ty: PgType,
         key: Key,
         columns: &[(String, PgType)],
+        checks: &mut CheckNames,
     ) -> Result<String, Error> {
         let is_rowid = matches!(key, Key::Rowid | Key::Sequence);
         let declares_key = column
@@ -342,7 +459,7 @@ impl Translator<'_> {
             format!("{} {}", column.name, ty.sqlite_declaration())
         };
         for option in &column.options {
-            let prefix = constraint_name(option.name.as_ref());
+            let mut prefix = constraint_name(option.name.as_ref());
             let clause = match &option.option {
                 ColumnOption::Null => continue,
                 ColumnOption::NotNull => "NOT NULL".to_string(),
@@ -365,6 +482,7 @@ impl Translator<'_> {
                 ColumnOption::ForeignKey(fk) => self.references(fk)?,
                 ColumnOption::Check(check) => {
                     let translated = self.table_expr(&check.expr, columns, Want::Condition)?;
+                    prefix = checks.prefix(option.name.as_ref(), &check.expr, columns);
                     format!("CHECK ({translated})")
                 }
                 ColumnOption::Generated {
@@ -392,6 +510,7 @@ impl Translator<'_> {
         &mut self,
         constraint: &TableConstraint,
         columns: &[(String, PgType)],
+        checks: &mut CheckNames,
     ) -> Result<String, Error> {
         let check_columns = |names: &[Ident]| -> Result<(), Error> {
             for name in names {
@@ -438,7 +557,7 @@ impl Translator<'_> {
                 let translated = self.table_expr(&check.expr, columns, Want::Condition)?;
                 Ok(format!(
                     "{}CHECK ({translated})",
-                    constraint_name(check.name.as_ref())
+                    checks.prefix(check.name.as_ref(), &check.expr, columns)
                 ))
             }
             other => Err(Error::Unsupported(format!("table constraint {other}"))),
@@ -576,7 +695,13 @@ impl Translator<'_> {
                     return Err(Error::Unsupported("adding a serial column".into()));
                 }
                 let ty = PgType::from_data_type(&column_def.data_type)?;
-                let mut definition = self.column_definition(column_def, ty, Key::None, &columns)?;
+                let mut definition = self.column_definition(
+                    column_def,
+                    ty,
+                    Key::None,
+                    &columns,
+                    &mut CheckNames::new(&table),
+                )?;
                 for option in &column_def.options {
                     match &option.option {
                         ColumnOption::PrimaryKey(_) | ColumnOption::Unique(_) => {

@@ -10,8 +10,8 @@ use sqlparser::ast::{
 };
 
 use super::coerce::CastKind;
-use super::context::Translator;
-use super::names::{alias_name, fold, object_name, unqualified};
+use super::context::{Translator, call, string, take};
+use super::names::{alias_name, fold, object_name, table_name, unqualified};
 use super::query::Columns;
 use super::scope::{Relation, Scope};
 use crate::error::Error;
@@ -95,7 +95,26 @@ fn omit_defaults(
     Ok(())
 }
 
+/// Wraps the value given for an integer primary key in `pg_not_null`:
+/// SQLite would assign the next key to a NULL, where PostgreSQL refuses it.
+fn guard_key(value: &mut Expr, column: &str, table: &str) {
+    let checked = call(
+        "pg_not_null",
+        vec![take(value), string(column), string(table)],
+    );
+    *value = checked;
+}
+
 impl Translator<'_> {
+    /// The integer primary key of `table`, SQLite's rowid alias, if it has
+    /// one.
+    fn rowid_key(&self, table: &str, columns: &[(String, PgType)]) -> Option<String> {
+        match self.catalog.primary_key(table).as_slice() {
+            [key] if columns.iter().any(|(n, ty)| n == key && ty.is_integer()) => Some(key.clone()),
+            _ => None,
+        }
+    }
+
     /// Runs `f` in a new scope level holding `relations`.
     fn with_scope<T>(
         &mut self,
@@ -144,7 +163,7 @@ impl Translator<'_> {
         if alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
             return Err(Error::Syntax("column aliases on the target table".into()));
         }
-        let ident = unqualified(name)?;
+        let ident = table_name(name, &self.catalog.database())?;
         let table = fold(&ident);
         let columns = self.table_columns(&table)?;
         *name = object_name(ident);
@@ -173,18 +192,23 @@ impl Translator<'_> {
         table: &str,
         columns: &[(String, PgType)],
     ) -> Result<(), Error> {
+        let key = self.rowid_key(table, columns);
         for assignment in assignments {
             let AssignmentTarget::ColumnName(name) = &mut assignment.target else {
                 return Err(Error::Unsupported("SET (a, b) = …".into()));
             };
             let ident = unqualified(name)?;
-            let ty = column_type(columns, table, &fold(&ident))?;
+            let column = fold(&ident);
+            let ty = column_type(columns, table, &column)?;
             *name = object_name(ident);
             if is_default_keyword(&assignment.value) {
                 return Err(Error::Unsupported("SET column = DEFAULT".into()));
             }
             let value_ty = self.expr(&mut assignment.value)?;
             self.coerce(&mut assignment.value, value_ty, ty, CastKind::Assignment)?;
+            if key.as_ref() == Some(&column) {
+                guard_key(&mut assignment.value, &column, table);
+            }
         }
         Ok(())
     }
@@ -222,7 +246,7 @@ impl Translator<'_> {
         let TableObject::TableName(name) = &mut insert.table else {
             return Err(Error::Unsupported("INSERT into a table function".into()));
         };
-        let ident = unqualified(name)?;
+        let ident = table_name(name, &self.catalog.database())?;
         let table = fold(&ident);
         *name = object_name(ident);
         let columns = self.table_columns(&table)?;
@@ -230,20 +254,27 @@ impl Translator<'_> {
         if let Some(source) = &mut insert.source {
             omit_defaults(source, &mut insert.columns, &columns)?;
         }
-        let targets: Vec<PgType> = if insert.columns.is_empty() {
-            columns.iter().map(|(_, ty)| *ty).collect()
+        let targets: Vec<(String, PgType)> = if insert.columns.is_empty() {
+            columns.clone()
         } else {
             let mut targets = Vec::with_capacity(insert.columns.len());
             for column in &mut insert.columns {
                 let ident = unqualified(column)?;
-                targets.push(column_type(&columns, &table, &fold(&ident))?);
+                let name = fold(&ident);
+                let ty = column_type(&columns, &table, &name)?;
+                targets.push((name, ty));
                 *column = object_name(ident);
             }
             targets
         };
         let on_conflict = insert.on.is_some();
         if let Some(source) = &mut insert.source {
-            let width = self.insert_source(source, &targets, on_conflict)?;
+            let key = self.rowid_key(&table, &columns).and_then(|key| {
+                let index = targets.iter().position(|(name, _)| *name == key)?;
+                Some((index, key, table.as_str()))
+            });
+            let types: Vec<PgType> = targets.iter().map(|(_, ty)| *ty).collect();
+            let width = self.insert_source(source, &types, on_conflict, key)?;
             if insert.columns.is_empty() && width < columns.len() {
                 // PostgreSQL fills the columns left out at the end with
                 // their defaults; SQLite wants every column.
@@ -312,7 +343,15 @@ impl Translator<'_> {
         source: &mut sqlparser::ast::Query,
         targets: &[PgType],
         on_conflict: bool,
+        key: Option<(usize, String, &str)>,
     ) -> Result<usize, Error> {
+        let guard = |index: usize, value: &mut Expr| {
+            if let Some((key_index, column, table)) = &key
+                && *key_index == index
+            {
+                guard_key(value, column, table);
+            }
+        };
         if let SetExpr::Values(values) = source.body.as_mut() {
             if source.with.is_some() || source.order_by.is_some() || source.limit_clause.is_some() {
                 return Err(Error::Unsupported(
@@ -332,12 +371,13 @@ impl Translator<'_> {
                             "INSERT has more expressions than target columns".into(),
                         ));
                     }
-                    for (value, ty) in row.iter_mut().zip(targets) {
+                    for (index, (value, ty)) in row.iter_mut().zip(targets).enumerate() {
                         if is_default_keyword(value) {
                             return Err(Error::Unsupported("DEFAULT in VALUES".into()));
                         }
                         let value_ty = this.expr(value)?;
                         this.coerce(value, value_ty, *ty, CastKind::Assignment)?;
+                        guard(index, value);
                     }
                 }
                 Ok(width)
@@ -365,7 +405,13 @@ impl Translator<'_> {
             // SQLite reads `SELECT … ON CONFLICT` as a join without it.
             select.selection = Some(Expr::value(Value::Boolean(true)));
         }
-        for ((item, (_, from)), to) in select.projection.iter_mut().zip(&columns).zip(targets) {
+        for (index, ((item, (_, from)), to)) in select
+            .projection
+            .iter_mut()
+            .zip(&columns)
+            .zip(targets)
+            .enumerate()
+        {
             match item {
                 SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
                     self.coerce(
@@ -374,6 +420,7 @@ impl Translator<'_> {
                         *to,
                         CastKind::Assignment,
                     )?;
+                    guard(index, expr);
                 }
                 _ if from.without_modifier() == to.without_modifier() => {}
                 _ => {

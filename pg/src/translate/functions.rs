@@ -157,6 +157,10 @@ impl Translator<'_> {
             *expr = string(value);
             return Ok(Ty::Known(ty));
         }
+        if let Some((value, ty)) = self.session_function(&name, &args)? {
+            *expr = value;
+            return Ok(Ty::Known(ty));
+        }
         let wrong_arity = || Error::UndefinedFunction(format!("{name} with {arity} arguments"));
         let mut types = Vec::with_capacity(arity);
         for arg in args.iter_mut() {

@@ -10,8 +10,8 @@
 //! PostgreSQL finds first (an unknown column, a type mismatch) win.
 
 use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, InTarget, SelectItem,
-    SelectItemQualifiedWildcardKind, WindowType,
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, InTarget,
+    SelectItem, SelectItemQualifiedWildcardKind, WindowType,
 };
 
 use super::coerce::literal;
@@ -263,25 +263,37 @@ fn ungrouped(relation: &Relation, column: &str) -> Error {
 }
 
 /// Whether an aggregate is called in `expr` (outside subqueries).
-fn has_aggregate(expr: &Expr) -> bool {
+pub(crate) fn has_aggregate(expr: &Expr) -> bool {
+    calls(expr, &|function| {
+        let name = function
+            .name
+            .0
+            .last()
+            .and_then(|part| part.as_ident())
+            .map(fold)
+            .unwrap_or_default();
+        is_aggregate(&name) && function.over.is_none()
+    })
+}
+
+/// Whether a window function is called in `expr` (outside subqueries).
+pub(crate) fn has_window_function(expr: &Expr) -> bool {
+    calls(expr, &|function| function.over.is_some())
+}
+
+/// Whether `expr` calls a function that is `wanted`.
+fn calls(expr: &Expr, wanted: &dyn Fn(&Function) -> bool) -> bool {
     match expr {
         Expr::Function(function) => {
-            let name = function
-                .name
-                .0
-                .last()
-                .and_then(|part| part.as_ident())
-                .map(fold)
-                .unwrap_or_default();
-            (is_aggregate(&name) && function.over.is_none())
+            wanted(function)
                 || match &function.args {
                     FunctionArguments::List(list) => list.args.iter().any(|arg| {
-                        matches!(arg, FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) if has_aggregate(e))
+                        matches!(arg, FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) if calls(e, wanted))
                     }),
                     _ => false,
                 }
         }
-        other => children(other).into_iter().any(has_aggregate),
+        other => children(other).into_iter().any(|child| calls(child, wanted)),
     }
 }
 

@@ -9,14 +9,16 @@
 //! statement's first one, which names the statement in errors as
 //! PostgreSQL's command tag does (`SELECT FOR NO KEY UPDATE`).
 
-use sqlparser::ast::{LockClause, LockType, Select, SetExpr, Statement, TableFactor};
+use sqlparser::ast::{
+    GroupByExpr, LockClause, LockType, Select, SelectItem, SetExpr, Statement, TableFactor,
+};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::context::Translator;
-use super::grouping::Grouped;
+use super::grouping::{has_aggregate, has_window_function};
 use super::names::{fold, unqualified};
 use crate::error::Error;
 
@@ -34,6 +36,16 @@ pub enum RowLock {
 }
 
 impl RowLock {
+    /// The clause, as PostgreSQL names it in messages.
+    pub fn clause(self) -> &'static str {
+        match self {
+            RowLock::Update => "FOR UPDATE",
+            RowLock::NoKeyUpdate => "FOR NO KEY UPDATE",
+            RowLock::Share => "FOR SHARE",
+            RowLock::KeyShare => "FOR KEY SHARE",
+        }
+    }
+
     /// How PostgreSQL names a statement with this lock in its messages.
     pub fn verb(self) -> &'static str {
         match self {
@@ -173,25 +185,47 @@ impl Translator<'_> {
         if locks.is_empty() {
             return Ok(());
         }
-        let what = match locks[0].lock_type {
-            LockType::Update => "FOR UPDATE",
-            LockType::Share => "FOR SHARE",
+        let what = match (self.row_lock, locks[0].lock_type) {
+            (Some(lock), _) => lock.clause(),
+            (None, LockType::Update) => RowLock::Update.clause(),
+            (None, LockType::Share) => RowLock::Share.clause(),
         };
         let select = match body {
             SetExpr::Select(select) => select,
             SetExpr::Query(query) => return self.row_locks(locks, &query.body),
             _ => {
-                return Err(Error::Unsupported(format!(
-                    "{what} with UNION/INTERSECT/EXCEPT"
+                return Err(Error::NotImplemented(format!(
+                    "{what} is not allowed with UNION/INTERSECT/EXCEPT"
                 )));
             }
         };
-        if select.distinct.is_some() {
-            return Err(Error::Unsupported(format!("{what} with DISTINCT clause")));
-        }
-        if Grouped::of(&select.projection, &select.group_by, select.having.as_ref()).is_some() {
-            return Err(Error::Unsupported(format!(
-                "{what} with GROUP BY clause or aggregate functions"
+        // PostgreSQL's `CheckSelectLocking`, in its order
+        let projected = || {
+            select.projection.iter().filter_map(|item| match item {
+                SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
+                    Some(expr)
+                }
+                _ => None,
+            })
+        };
+        let grouped =
+            !matches!(&select.group_by, GroupByExpr::Expressions(exprs, _) if exprs.is_empty());
+        let refused = if select.distinct.is_some() {
+            Some("DISTINCT clause")
+        } else if grouped {
+            Some("GROUP BY clause")
+        } else if select.having.is_some() {
+            Some("HAVING clause")
+        } else if projected().any(has_aggregate) {
+            Some("aggregate functions")
+        } else if projected().any(has_window_function) {
+            Some("window functions")
+        } else {
+            None
+        };
+        if let Some(refused) = refused {
+            return Err(Error::NotImplemented(format!(
+                "{what} is not allowed with {refused}"
             )));
         }
         for lock in locks.iter() {

@@ -146,10 +146,7 @@ pub fn translate_typed(
     let mut overlay = Overlay::new(catalog);
     let mut translated = Vec::with_capacity(parsed.statements.len());
     for (mut statement, lock) in parsed.statements.into_iter().zip(parsed.locks) {
-        let mut result = translate_statement(&mut statement, &overlay, given)?;
-        if result.row_lock.is_some() {
-            result.row_lock = lock;
-        }
+        let result = translate_statement(&mut statement, &overlay, given, lock)?;
         if let Some(ddl) = &result.ddl {
             if let Some(old) = &ddl.renamed_from {
                 overlay.set(old.clone(), None);
@@ -181,8 +178,9 @@ fn translate_statement(
     statement: &mut Statement,
     catalog: &dyn Catalog,
     given: &[Option<PgType>],
+    lock: Option<RowLock>,
 ) -> Result<Translated, Error> {
-    let mut translator = Translator::new(catalog, Params::given(given));
+    let mut translator = Translator::new(catalog, Params::given(given), lock);
     let simple = |kind: StatementKind, sql: String| Translated {
         kind,
         sql,
@@ -262,7 +260,7 @@ fn translate_statement(
         columns: columns(output),
         ddl: None,
         // the strength is the parser's; see `locks::parse`
-        row_lock: translator.locks_rows.then_some(RowLock::Update),
+        row_lock: lock.filter(|_| translator.locks_rows),
     })
 }
 
@@ -491,7 +489,31 @@ mod tests {
         let t = one("CREATE TABLE t (a int, b text, PRIMARY KEY (a, b), CHECK (a > 0))");
         assert_eq!(
             t.sql,
-            "CREATE TABLE t (a INTEGER NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b), CHECK (a > 0))"
+            "CREATE TABLE t (a INTEGER NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b), CONSTRAINT \"t_a_check\" CHECK (a > 0))"
+        );
+        // named as PostgreSQL names them: by the one column read, else the
+        // table, numbered when taken
+        let t = one(
+            "CREATE TABLE ck (id int PRIMARY KEY, a int CHECK (a > 0), b int CHECK (b > a), \
+             c int, CHECK (c > 0), CHECK (c < 100), CHECK (a + c > 0), \
+             CONSTRAINT Named CHECK (c <> 5))",
+        );
+        let names: Vec<&str> = t
+            .sql
+            .split("CONSTRAINT \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ck_a_check",
+                "ck_check",
+                "ck_c_check",
+                "ck_c_check1",
+                "ck_check1",
+                "named"
+            ]
         );
         assert!(matches!(
             err("CREATE TABLE t (id serial, v text)"),

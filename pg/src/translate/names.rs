@@ -37,6 +37,21 @@ pub(crate) fn unqualified(name: &ObjectName) -> Result<Ident, Error> {
     }
 }
 
+/// A table's name, as [`unqualified`]; `database.schema.table` too when
+/// `database` is the session's, as PostgreSQL refuses other databases.
+pub(crate) fn table_name(name: &ObjectName, database: &str) -> Result<Ident, Error> {
+    match idents(name)?.as_slice() {
+        [db, schema, ident] if fold(db) == database => {
+            unqualified(&ObjectName::from(vec![(*schema).clone(), (*ident).clone()]))
+        }
+        parts @ [_, _, _] => Err(Error::NotImplemented(format!(
+            "cross-database references are not implemented: \"{}\"",
+            parts.iter().map(|p| fold(p)).collect::<Vec<_>>().join(".")
+        ))),
+        _ => unqualified(name),
+    }
+}
+
 /// The single-part object name for `ident`.
 pub(crate) fn object_name(ident: Ident) -> ObjectName {
     ObjectName(vec![ObjectNamePart::Identifier(ident)])

@@ -41,7 +41,16 @@ impl Params {
             .strip_prefix('$')
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|n| (1..=MAX_PARAMS).contains(n))
-            .ok_or_else(|| Error::Syntax(format!("parameter {text}")))?;
+            .ok_or_else(|| {
+                // PostgreSQL knows only `$n`: `:name` or `?` is a syntax
+                // error at its first character (worded like sqlparser's).
+                let start = value.span.start;
+                let first: String = text.chars().take(1).collect();
+                Error::Syntax(format!(
+                    "Expected: $n parameter, found: {first} at Line: {}, Column: {}",
+                    start.line, start.column
+                ))
+            })?;
         if self.types.len() < number {
             self.types.resize(number, None);
         }

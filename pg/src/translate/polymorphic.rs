@@ -4,9 +4,10 @@
 //! `array_position`, `array_to_string`; and the session information
 //! functions (`version()`, `current_database()`, `current_user`…).
 
-use sqlparser::ast::Expr;
+use rusqlite::types::Value as SqlValue;
+use sqlparser::ast::{Expr, Value};
 
-use super::coerce::CastKind;
+use super::coerce::{CastKind, literal};
 use super::context::{Translator, Ty, call, nested, number, string, take, type_name};
 use crate::error::Error;
 use crate::types::PgType;
@@ -47,6 +48,40 @@ impl Translator<'_> {
             _ => return None,
         };
         Some((value, PgType::NAME))
+    }
+
+    /// A call of a function that reads the session, evaluated here:
+    /// `pg_backend_pid()`, and `current_setting` of a literal name
+    /// (`missing_ok` a literal too). `None` for other calls.
+    pub(crate) fn session_function(
+        &self,
+        name: &str,
+        args: &[&mut Expr],
+    ) -> Result<Option<(Expr, PgType)>, Error> {
+        Ok(match (name, args) {
+            ("pg_backend_pid", []) => Some((number(self.catalog.backend_pid()), PgType::INT4)),
+            ("current_setting", [setting, rest @ ..]) if rest.len() <= 1 => {
+                let Some((SqlValue::Text(setting), None)) = literal(setting) else {
+                    return Ok(None);
+                };
+                let missing_ok = match rest {
+                    [] => false,
+                    [flag] => match literal(flag) {
+                        Some((SqlValue::Integer(flag), Some(PgType::BOOL))) => flag != 0,
+                        _ => return Ok(None),
+                    },
+                    _ => return Ok(None),
+                };
+                let value = match self.catalog.setting(&setting.to_lowercase()) {
+                    Some(value) => string(value),
+                    None if missing_ok => Expr::value(Value::Null),
+                    // PostgreSQL finds it missing when the statement runs
+                    None => call("pg_unknown_setting", vec![string(setting)]),
+                };
+                Some((value, PgType::TEXT))
+            }
+            _ => None,
+        })
     }
 
     /// Translates a call of one of these functions, whose arguments are

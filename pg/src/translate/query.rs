@@ -17,7 +17,7 @@ use sqlparser::parser::Parser;
 use super::coerce::{CastKind, literal};
 use super::context::{Translator, Ty, call, number, string, take};
 use super::grouping::Grouped;
-use super::names::{alias_name, fold, object_name, unqualified};
+use super::names::{alias_name, fold, object_name, table_name, unqualified};
 use super::operators::{Comparison, common_type, comparison, numeric_collation};
 use super::output::{column_name, expand, name_outputs};
 use super::scope::{Relation, Scope};
@@ -544,7 +544,7 @@ impl Translator<'_> {
                 {
                     return Err(Error::Unsupported(format!("table reference {name}")));
                 }
-                let ident = unqualified(name)?;
+                let ident = table_name(name, &self.catalog.database())?;
                 let table = fold(&ident);
                 let (columns, key) = match self.cte(&table) {
                     Some(columns) => (columns, Vec::new()),

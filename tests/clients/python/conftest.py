@@ -128,7 +128,7 @@ ERROR_CASES = [
     pytest.param(
         "0A000",
         "SELECT * FROM other_db.public.{t}",
-        "cross-database references are not implemented: other_db.public.{t}",
+        'cross-database references are not implemented: "other_db.public.{t}"',
         id="0A000-cross-database-reference",
     ),
     pytest.param(

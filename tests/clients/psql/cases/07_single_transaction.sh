@@ -1,4 +1,6 @@
 # -1 / --single-transaction: an error rolls back everything the file did.
+# Terse: patina sends no DETAIL for a duplicate key (tests/clients/README.md).
+PSQL="$PSQL -v VERBOSITY=terse"
 $PSQL -q -c "CREATE TABLE $t (id integer PRIMARY KEY)"
 cat >"${TMPDIR:-/tmp}/$t.sql" <<SQL
 INSERT INTO $t (id) VALUES (1);

@@ -1,6 +1,8 @@
 # One -c string with several statements is one simple Query message: one
 # implicit transaction, rolled back entirely at the first error; psql shows
 # the last result only.
+# Terse: patina sends no DETAIL for a duplicate key (tests/clients/README.md).
+PSQL="$PSQL -v VERBOSITY=terse"
 $PSQL -q -c "CREATE TABLE $t (id integer PRIMARY KEY, qty integer NOT NULL DEFAULT 0)"
 $PSQL -c "INSERT INTO $t (id) VALUES (1); INSERT INTO $t (id) VALUES (2); SELECT 1/0; INSERT INTO $t (id) VALUES (3)"
 echo "status: $?"
