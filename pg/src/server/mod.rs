@@ -1,13 +1,16 @@
 //! The pgwire server: accepts connections on a listener the caller bound
-//! and serves each in its own task until `shutdown` resolves.
+//! and serves each on a thread of its own until `shutdown` resolves.
 //!
 //! - [`database`]: the shared writer, readers and column types;
-//! - `connection`: startup and the message loop; `session`: settings,
-//!   transactions, prepared statements and portals; `statement`: splitting
-//!   query strings and recognising session statements; `execute`: running
+//!   `checkpoint`: WAL checkpoints beside the writer;
+//! - `connection`: startup and the message loop; `framing`: checked
+//!   message boundaries; `session`: transactions, prepared statements,
+//!   portals and where each statement runs; `settings`: SET/SHOW/RESET and
+//!   ParameterStatus; `statement`: splitting query strings and recognising
+//!   session statements; `prepare`: SQL PREPARE/EXECUTE; `execute`: running
 //!   translated SQL; `encode`: values in text and binary; `messages`:
 //!   result and error messages; `errors`: SQLSTATE mapping; `catalog`: the
-//!   PostgreSQL types of table columns.
+//!   PostgreSQL types and keys of table columns.
 
 mod catalog;
 mod checkpoint;
@@ -16,9 +19,11 @@ pub mod database;
 mod encode;
 mod errors;
 mod execute;
+mod framing;
 mod messages;
 mod prepare;
 mod session;
+mod settings;
 mod statement;
 
 use std::future::Future;

@@ -6,7 +6,7 @@
 //! in autocommit, or from a transaction's first write until it ends (SQLite
 //! has one writer; other sessions' writes wait, their reads do not).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rusqlite::Connection;
@@ -17,47 +17,11 @@ use super::database::{Database, WriterLease};
 use super::errors::PgError;
 use super::execute::{self, Outcome};
 use super::prepare::{self, Prepare};
-use super::statement::{self, Characteristics, Command};
+use super::settings::{self, Settings};
+use super::statement::{self, Command};
 use crate::functions::{Clock, SessionClock};
 use crate::translate::{Column, StatementKind, Translated, translate_typed};
 use crate::types::PgType;
-
-pub(crate) const SERVER_VERSION: &str = "15.8";
-
-/// Settings reported to the client at startup and whenever they change
-/// (PostgreSQL's GUC_REPORT ones), with their defaults.
-const REPORTED: &[(&str, &str)] = &[
-    ("server_version", SERVER_VERSION),
-    ("server_encoding", "UTF8"),
-    ("client_encoding", "UTF8"),
-    ("DateStyle", "ISO, MDY"),
-    ("IntervalStyle", "postgres"),
-    ("TimeZone", "UTC"),
-    ("integer_datetimes", "on"),
-    ("standard_conforming_strings", "on"),
-    ("is_superuser", "on"),
-    ("default_transaction_read_only", "off"),
-    ("in_hot_standby", "off"),
-    ("application_name", ""),
-];
-
-/// Other settings SHOW answers.
-const OTHERS: &[(&str, &str)] = &[
-    ("transaction_isolation", "read committed"),
-    ("default_transaction_isolation", "read committed"),
-    ("transaction_read_only", "off"),
-    ("extra_float_digits", "1"),
-    ("search_path", "\"$user\", public"),
-    ("max_identifier_length", "63"),
-    ("server_version_num", "150008"),
-    ("statement_timeout", "0"),
-    ("lc_collate", "C"),
-    ("lc_ctype", "C"),
-    ("bytea_output", "hex"),
-    ("client_min_messages", "notice"),
-    ("lock_timeout", "0"),
-    ("idle_in_transaction_session_timeout", "0"),
-];
 
 /// A statement ready to run.
 #[derive(Debug, Clone)]
@@ -81,7 +45,7 @@ impl Plan {
         match self {
             Plan::Sql(t) | Plan::Execute { statement: t, .. } => t.columns.clone(),
             Plan::Command(Command::Show(name)) => vec![Column {
-                name: show_name(name).to_owned(),
+                name: settings::canonical_name(name).to_owned(),
                 ty: PgType::TEXT,
             }],
             Plan::Command(Command::AdvisoryUnlockAll) => {
@@ -152,19 +116,9 @@ pub(crate) struct Session {
     db: Database,
     pub pid: i32,
     pub secret: i32,
-    settings: BTreeMap<String, String>,
-    /// Settings changed by the last statement, to report.
-    pub changed: Vec<(String, String)>,
-    /// What RESET goes back to: the defaults, and what the client asked
-    /// for at startup.
-    reset_values: BTreeMap<String, String>,
+    pub settings: Settings,
     /// Warnings of the last statement, to send before its completion.
     pub notices: Vec<PgError>,
-    /// The settings when the open block began: a rollback restores them,
-    /// and a commit restores those that SET LOCAL changed.
-    block_settings: Option<BTreeMap<String, String>>,
-    /// The settings SET LOCAL changed in the open block.
-    local_settings: Vec<String>,
     /// A statement other than a session command ran in the open block.
     block_ran_query: bool,
     clock: Arc<SessionClock>,
@@ -194,23 +148,13 @@ impl Session {
         let reader = db
             .open_reader(clock.clone())
             .map_err(|e| PgError::new("58000", e.to_string()))?;
-        let mut settings: BTreeMap<String, String> = REPORTED
-            .iter()
-            .chain(OTHERS)
-            .map(|(k, v)| (k.to_ascii_lowercase(), (*v).to_owned()))
-            .collect();
-        settings.insert("session_authorization".to_owned(), user.to_owned());
         let pid = db.next_pid();
         Ok(Session {
             db,
             pid,
             secret: rand_secret(pid),
-            settings,
-            changed: Vec::new(),
+            settings: Settings::new(user),
             notices: Vec::new(),
-            reset_values: BTreeMap::new(),
-            block_settings: None,
-            local_settings: Vec::new(),
             block_ran_query: false,
             clock,
             reader,
@@ -221,50 +165,6 @@ impl Session {
             statements: HashMap::new(),
             portals: HashMap::new(),
         })
-    }
-
-    /// Applies the settings of the startup packet (parameters and `-c`
-    /// options); they become what RESET goes back to. A value patina
-    /// cannot take (a time zone other than UTC) keeps the default.
-    pub fn apply_startup(&mut self, startup: &BTreeMap<String, String>) {
-        let options = startup.get("options").map(String::as_str).unwrap_or("");
-        let given = startup
-            .iter()
-            .filter(|(name, _)| {
-                !matches!(
-                    name.as_str(),
-                    "user" | "database" | "options" | "replication"
-                )
-            })
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .chain(statement::startup_options(options));
-        for (name, value) in given {
-            let name = name.to_ascii_lowercase();
-            if let Err(error) = self.set(&name, value) {
-                tracing::debug!(%name, %error, "startup setting ignored");
-            }
-        }
-        self.changed.clear();
-        self.reset_values = self.settings.clone();
-    }
-
-    /// The settings to report at startup, with their current values.
-    pub fn reported_settings(&self) -> Vec<(String, String)> {
-        REPORTED
-            .iter()
-            .map(|(name, _)| (name.to_string(), self.setting(name)))
-            .chain([(
-                "session_authorization".to_owned(),
-                self.setting("session_authorization"),
-            )])
-            .collect()
-    }
-
-    fn setting(&self, name: &str) -> String {
-        self.settings
-            .get(&name.to_ascii_lowercase())
-            .cloned()
-            .unwrap_or_default()
     }
 
     /// Turns one statement's text into a plan, translating SQL against the
@@ -286,12 +186,12 @@ impl Session {
             (Some(writer), true) => Arc::new(Tables::load(writer.conn())?),
             _ => self.db.tables(),
         };
-        let user = self.setting("session_authorization");
+        let user = self.settings.get("session_authorization");
         let catalog = SessionCatalog {
             tables: &tables,
             user: &user,
             pid: self.pid,
-            settings: &self.settings,
+            settings: self.settings.values(),
         };
         let mut translated =
             translate_typed(sql, &catalog, given).map_err(|e| PgError::from(e).located_in(sql))?;
@@ -438,34 +338,8 @@ impl Session {
     /// characteristics.
     fn open_block(&mut self) {
         self.txn = Txn::Block;
-        self.block_settings = Some(self.settings.clone());
         self.block_ran_query = false;
-        for (current, default) in [
-            ("transaction_isolation", "default_transaction_isolation"),
-            ("transaction_read_only", "default_transaction_read_only"),
-        ] {
-            let value = self.setting(default);
-            self.settings.insert(current.to_owned(), value);
-        }
-    }
-
-    /// Puts back the settings a block changed that do not outlive it: all
-    /// of them after a rollback, those of SET LOCAL after a commit.
-    fn close_block_settings(&mut self, committed: bool) {
-        let Some(before) = self.block_settings.take() else {
-            return;
-        };
-        let locals = std::mem::take(&mut self.local_settings);
-        let names: Vec<String> = if committed {
-            locals
-        } else {
-            before.keys().cloned().collect()
-        };
-        for name in names {
-            if let Some(value) = before.get(&name) {
-                self.assign(&name, value.clone());
-            }
-        }
+        self.settings.begin_block();
     }
 
     fn warn(&mut self, code: &str, message: impl Into<String>) {
@@ -486,7 +360,7 @@ impl Session {
 
     async fn sql(&mut self, statement: &Translated, params: &[Value]) -> Result<Outcome, PgError> {
         let writes = !matches!(statement.kind, StatementKind::Select) || statement.locks_rows();
-        if writes && self.read_only() {
+        if writes && self.settings.read_only(self.txn != Txn::Idle) {
             return Err(PgError::new(
                 "25006",
                 format!(
@@ -560,7 +434,7 @@ impl Session {
     async fn finish(&mut self, end: &str) -> Result<(), PgError> {
         self.txn = Txn::Idle;
         self.implicit = None;
-        self.close_block_settings(end == "COMMIT");
+        self.settings.end_block(end == "COMMIT");
         // Portals live as long as their transaction.
         self.portals.clear();
         let Some(mut writer) = self.writer.take() else {
@@ -590,7 +464,7 @@ impl Session {
                     (_, Some(_)) => {}
                     (_, None) => self.warn("25001", "there is already a transaction in progress"),
                 }
-                self.apply_characteristics(characteristics);
+                self.settings.apply_characteristics(characteristics);
                 tag(begin)
             }
             Command::SetTransaction(characteristics) => {
@@ -605,7 +479,7 @@ impl Session {
                         "SET TRANSACTION ISOLATION LEVEL must be called before any query",
                     ));
                 } else {
-                    self.apply_characteristics(characteristics);
+                    self.settings.apply_characteristics(characteristics);
                 }
                 tag("SET")
             }
@@ -661,43 +535,22 @@ impl Session {
                 tag(name)
             }
             Command::Set { name, value, local } => {
-                let value = match value {
-                    Some(v) => v.clone(),
-                    None => self.reset_value(name),
-                };
                 if *local && self.txn == Txn::Idle {
                     self.warn("25P01", "SET LOCAL can only be used in transaction blocks");
-                    return tag("SET");
-                }
-                self.set(name, value)?;
-                if *local {
-                    self.local_settings.push(name.clone());
+                } else {
+                    self.settings
+                        .set_by_statement(name, value.as_deref(), *local)?;
                 }
                 tag("SET")
             }
-            Command::Show(name) => {
-                let name = show_name(name);
-                let name = match (name, self.txn) {
-                    ("transaction_isolation", Txn::Idle) => "default_transaction_isolation",
-                    ("transaction_read_only", Txn::Idle) => "default_transaction_read_only",
-                    (name, _) => name,
-                };
-                let Some(value) = self.settings.get(&name.to_ascii_lowercase()) else {
-                    return Err(PgError::new(
-                        "42704",
-                        format!("unrecognized configuration parameter \"{name}\""),
-                    ));
-                };
-                Ok(Outcome {
-                    rows: vec![vec![Value::Text(value.clone())]],
-                    tag: "SHOW".to_owned(),
-                })
-            }
+            Command::Show(name) => Ok(Outcome {
+                rows: vec![vec![Value::Text(
+                    self.settings.show(name, self.txn != Txn::Idle)?,
+                )]],
+                tag: "SHOW".to_owned(),
+            }),
             Command::Reset(name) => {
-                match name {
-                    Some(name) => self.set(name, self.reset_value(name))?,
-                    None => self.reset_all()?,
-                }
+                self.settings.reset(name.as_deref())?;
                 tag("RESET")
             }
             Command::DiscardAll => {
@@ -709,7 +562,7 @@ impl Session {
                 }
                 self.statements.clear();
                 self.portals.clear();
-                self.reset_all()?;
+                self.settings.reset(None)?;
                 tag("DISCARD ALL")
             }
             Command::Deallocate(name) => {
@@ -742,86 +595,6 @@ impl Session {
         }
     }
 
-    fn apply_characteristics(&mut self, characteristics: &Characteristics) {
-        if let Some(isolation) = &characteristics.isolation {
-            self.settings
-                .insert("transaction_isolation".to_owned(), isolation.clone());
-        }
-        if let Some(read_only) = characteristics.read_only {
-            let value = if read_only { "on" } else { "off" };
-            self.settings
-                .insert("transaction_read_only".to_owned(), value.to_owned());
-        }
-    }
-
-    /// Whether a write would break the transaction's READ ONLY.
-    fn read_only(&self) -> bool {
-        let name = match self.txn {
-            Txn::Idle => "default_transaction_read_only",
-            _ => "transaction_read_only",
-        };
-        matches!(self.setting(name).as_str(), "on" | "true" | "1" | "yes")
-    }
-
-    fn reset_all(&mut self) -> Result<(), PgError> {
-        for (name, value) in self.reset_values.clone() {
-            self.set(&name, value)?;
-        }
-        Ok(())
-    }
-
-    fn reset_value(&self, name: &str) -> String {
-        self.reset_values
-            .get(&name.to_ascii_lowercase())
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn set(&mut self, name: &str, value: String) -> Result<(), PgError> {
-        let unsupported =
-            |what: &str| PgError::new("0A000", format!("patina sessions only support {what}"));
-        match name {
-            "timezone"
-                if !matches!(
-                    value.to_ascii_uppercase().as_str(),
-                    "UTC" | "GMT" | "ETC/UTC" | "Z" | "UCT" | "ZULU" | "+00" | "0"
-                ) =>
-            {
-                return Err(unsupported("TimeZone UTC"));
-            }
-            "datestyle" if !value.to_ascii_uppercase().starts_with("ISO") => {
-                return Err(unsupported("DateStyle ISO"));
-            }
-            "client_encoding"
-                if !matches!(
-                    value.to_ascii_uppercase().replace('-', "").as_str(),
-                    "UTF8" | "UNICODE"
-                ) =>
-            {
-                return Err(unsupported("client_encoding UTF8"));
-            }
-            _ => {}
-        }
-        let value = match name {
-            "datestyle" => "ISO, MDY".to_owned(),
-            "timezone" => "UTC".to_owned(),
-            "client_encoding" => "UTF8".to_owned(),
-            _ => value,
-        };
-        self.assign(name, value);
-        Ok(())
-    }
-
-    /// Stores a setting's value, reporting it if the client tracks it.
-    fn assign(&mut self, name: &str, value: String) {
-        if let Some((reported, _)) = REPORTED.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
-            && self.settings.get(name) != Some(&value)
-        {
-            self.changed.push((reported.to_string(), value.clone()));
-        }
-        self.settings.insert(name.to_owned(), value);
-    }
-
     /// Ends the session: an open transaction is rolled back.
     pub async fn close(&mut self) {
         if self.writer.is_some()
@@ -829,20 +602,6 @@ impl Session {
         {
             tracing::warn!(%error, "rolling back at disconnect failed");
         }
-    }
-}
-
-/// The setting a SHOW names (`SHOW TRANSACTION ISOLATION LEVEL` is
-/// `transaction_isolation`).
-fn show_name(name: &str) -> &str {
-    match name {
-        "transaction isolation level" => "transaction_isolation",
-        other => REPORTED
-            .iter()
-            .chain(OTHERS)
-            .map(|(known, _)| *known)
-            .find(|known| known.eq_ignore_ascii_case(other))
-            .unwrap_or(other),
     }
 }
 
