@@ -81,7 +81,30 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
     // After an error in an extended-protocol batch, everything up to the
     // next Sync is skipped.
     let mut skipping = false;
-    while let Some(message) = wire.next().await {
+    // Whether the client was last told ReadyForQuery: only then is it idle.
+    let mut ready = true;
+    loop {
+        let idle_limit = session
+            .settings
+            .duration("idle_in_transaction_session_timeout")
+            .filter(|_| ready && session.txn != Txn::Idle);
+        let next = match idle_limit {
+            Some(limit) => match tokio::time::timeout(limit, wire.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    let error = PgError::new(
+                        "25P03",
+                        "terminating connection due to idle-in-transaction timeout",
+                    );
+                    return wire.send(messages::fatal(&error)).await;
+                }
+            },
+            None => wire.next().await,
+        };
+        let Some(message) = next else {
+            return Ok(());
+        };
+        ready = matches!(message, Ok(In::Query(_) | In::Sync(_)));
         let message = match message {
             Ok(message) => message,
             Err(error) => {
@@ -132,7 +155,6 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
             Err(io) => return Err(io),
         }
     }
-    Ok(())
 }
 
 /// A protocol step: an I/O failure ends the connection, a `PgError` is

@@ -65,9 +65,18 @@ pub(crate) fn data_row(
 }
 
 pub(crate) fn error(error: &PgError) -> PgWireBackendMessage {
+    error_with_severity(error, "ERROR")
+}
+
+/// An error that ends the connection.
+pub(crate) fn fatal(error: &PgError) -> PgWireBackendMessage {
+    error_with_severity(error, "FATAL")
+}
+
+fn error_with_severity(error: &PgError, severity: &str) -> PgWireBackendMessage {
     let mut fields = vec![
-        (b'S', "ERROR".to_owned()),
-        (b'V', "ERROR".to_owned()),
+        (b'S', severity.to_owned()),
+        (b'V', severity.to_owned()),
         (b'C', error.code.clone()),
         (b'M', error.message.clone()),
     ];

@@ -4,6 +4,7 @@
 //! rollback undoes SET, a commit ends SET LOCAL).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use super::errors::PgError;
 use super::statement::{self, Characteristics};
@@ -130,6 +131,28 @@ impl Settings {
             .get(&name.to_ascii_lowercase())
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// A time setting (`statement_timeout`, …) as a duration: a number of
+    /// milliseconds or a number with a unit (`ms`, `s`, `min`, `h`, `d`);
+    /// `None` when it is 0 (off) or unreadable.
+    pub fn duration(&self, name: &str) -> Option<Duration> {
+        let value = self.get(name);
+        let value = value.trim();
+        let split = value
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(value.len());
+        let (number, unit) = value.split_at(split);
+        let number: f64 = number.parse().ok()?;
+        let millis = match unit.trim() {
+            "" | "ms" => 1.0,
+            "s" => 1e3,
+            "min" => 60e3,
+            "h" => 3600e3,
+            "d" => 86_400e3,
+            _ => return None,
+        };
+        Some(Duration::from_secs_f64(number * millis / 1e3)).filter(|d| !d.is_zero())
     }
 
     /// All current values, by lower-cased name.
@@ -324,6 +347,26 @@ mod tests {
                 ("application_name".to_owned(), "b".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn reads_durations_like_postgres() {
+        let mut settings = Settings::new("postgres");
+        assert_eq!(settings.duration("statement_timeout"), None);
+        for (text, millis) in [
+            ("250", 250),
+            ("2s", 2000),
+            ("1min", 60_000),
+            ("1.5 s", 1500),
+        ] {
+            settings
+                .set_by_statement("statement_timeout", Some(text), false)
+                .unwrap();
+            assert_eq!(
+                settings.duration("statement_timeout"),
+                Some(Duration::from_millis(millis))
+            );
+        }
     }
 
     #[test]
