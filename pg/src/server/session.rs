@@ -303,20 +303,29 @@ impl Session {
                 arguments,
             } => {
                 self.block_ran_query = true;
-                let params = match arguments {
-                    Some(arguments) => execute::run(&self.reader, arguments, &[])?
-                        .rows
-                        .pop()
-                        .unwrap_or_default(),
-                    None => Vec::new(),
-                };
-                self.sql(statement, &params).await
+                self.execute_prepared(statement, arguments.as_deref()).await
             }
         };
         if result.is_err() && self.txn == Txn::Block {
             self.txn = Txn::Failed;
         }
         result
+    }
+
+    /// Runs EXECUTE: computes the arguments, then the statement with them.
+    async fn execute_prepared(
+        &mut self,
+        statement: &Translated,
+        arguments: Option<&Translated>,
+    ) -> Result<Outcome, PgError> {
+        let params = match arguments {
+            Some(arguments) => execute::run(&self.reader, arguments, &[])?
+                .rows
+                .pop()
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        self.sql(statement, &params).await
     }
 
     /// A statement failed before it could run: a block it was in fails.
