@@ -43,6 +43,14 @@ pub(crate) async fn serve(socket: TcpStream, db: Database) -> io::Result<()> {
     };
     let startup = match tokio::time::timeout(STARTUP_TIMEOUT, wire.next()).await {
         Ok(Some(Ok(In::Startup(startup)))) => startup,
+        // A CancelRequest comes on a connection of its own, which closes
+        // without an answer.
+        Ok(Some(Ok(In::CancelRequest(cancel)))) => {
+            if let Some(secret) = cancel.secret_key.as_i32() {
+                db.interrupts().cancel(cancel.pid, secret);
+            }
+            return Ok(());
+        }
         _ => return Ok(()),
     };
     let user = startup

@@ -13,6 +13,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::catalog::{self, Tables};
 use super::checkpoint;
+use super::interrupts::Interrupts;
 use crate::functions::{self, SessionClock};
 
 /// The writer: the store, and the clock its `now()` reads (set by the
@@ -67,7 +68,7 @@ pub enum DatabaseError {
     Open(#[from] OpenError),
     #[error("preparing the database for the pg front door: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("starting the checkpoint thread: {0}")]
+    #[error("starting a background thread: {0}")]
     Thread(#[from] std::io::Error),
 }
 
@@ -82,6 +83,7 @@ struct Inner {
     path: PathBuf,
     tables: RwLock<Arc<Tables>>,
     next_pid: AtomicI32,
+    interrupts: Arc<Interrupts>,
 }
 
 impl Database {
@@ -97,6 +99,8 @@ impl Database {
             .conn()
             .pragma_update(None, "wal_autocheckpoint", checkpoint::WRITER_LIMIT_PAGES)?;
         checkpoint::spawn(store.path())?;
+        let interrupts = Arc::new(Interrupts::default());
+        Interrupts::spawn_watchdog(&interrupts)?;
         let tables = Tables::load(store.conn())?;
         Ok(Database {
             inner: Arc::new(Inner {
@@ -104,6 +108,7 @@ impl Database {
                 writer: Arc::new(Mutex::new(Writer { store, clock })),
                 tables: RwLock::new(Arc::new(tables)),
                 next_pid: AtomicI32::new(1),
+                interrupts,
             }),
         })
     }
@@ -143,5 +148,10 @@ impl Database {
 
     pub(crate) fn next_pid(&self) -> i32 {
         self.inner.next_pid.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Where CancelRequests and statement timeouts find sessions.
+    pub(crate) fn interrupts(&self) -> &Interrupts {
+        &self.inner.interrupts
     }
 }

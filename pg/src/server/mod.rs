@@ -2,7 +2,8 @@
 //! and serves each on a thread of its own until `shutdown` resolves.
 //!
 //! - [`database`]: the shared writer, readers and column types;
-//!   `checkpoint`: WAL checkpoints beside the writer;
+//!   `checkpoint`: WAL checkpoints beside the writer; `interrupts`:
+//!   CancelRequest and statement_timeout;
 //! - `connection`: startup and the message loop; `framing`: checked
 //!   message boundaries; `session`: transactions, prepared statements,
 //!   portals and where each statement runs; `settings`: SET/SHOW/RESET and
@@ -20,6 +21,7 @@ mod encode;
 mod errors;
 mod execute;
 mod framing;
+mod interrupts;
 mod messages;
 mod prepare;
 mod session;

@@ -16,6 +16,7 @@ use super::catalog::{self, SessionCatalog, Tables};
 use super::database::{Database, WriterLease};
 use super::errors::PgError;
 use super::execute::{self, Outcome};
+use super::interrupts::Running;
 use super::prepare::{self, Prepare};
 use super::settings::{self, Settings};
 use super::statement::{self, Command};
@@ -122,6 +123,8 @@ pub(crate) struct Session {
     /// A statement other than a session command ran in the open block.
     block_ran_query: bool,
     clock: Arc<SessionClock>,
+    /// The statement running now, for CancelRequest and statement_timeout.
+    running: Arc<Running>,
     reader: Connection,
     writer: Option<WriterLease>,
     pub txn: Txn,
@@ -131,6 +134,12 @@ pub(crate) struct Session {
     ddl_in_txn: bool,
     pub statements: HashMap<String, Prepared>,
     pub portals: HashMap<String, Portal>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.db.interrupts().unregister(self.pid);
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -149,10 +158,13 @@ impl Session {
             .open_reader(clock.clone())
             .map_err(|e| PgError::new("58000", e.to_string()))?;
         let pid = db.next_pid();
+        let secret = cancel_secret();
+        let running = db.interrupts().register(pid, secret);
         Ok(Session {
             db,
             pid,
-            secret: rand_secret(pid),
+            secret,
+            running,
             settings: Settings::new(user),
             notices: Vec::new(),
             block_ran_query: false,
@@ -319,13 +331,26 @@ impl Session {
         arguments: Option<&Translated>,
     ) -> Result<Outcome, PgError> {
         let params = match arguments {
-            Some(arguments) => execute::run(&self.reader, arguments, &[])?
+            Some(arguments) => self
+                .run_on(&self.reader, arguments, &[])?
                 .rows
                 .pop()
                 .unwrap_or_default(),
             None => Vec::new(),
         };
         self.sql(statement, &params).await
+    }
+
+    /// Runs a statement on one of the session's connections, where it can
+    /// be interrupted.
+    fn run_on(
+        &self,
+        conn: &Connection,
+        statement: &Translated,
+        params: &[Value],
+    ) -> Result<Outcome, PgError> {
+        let timeout = self.settings.duration("statement_timeout");
+        interruptible(&self.running, timeout, conn, statement, params)
     }
 
     /// A statement failed before it could run: a block it was in fails.
@@ -379,7 +404,7 @@ impl Session {
             ));
         }
         if self.writer.is_none() && !writes {
-            return execute::run(&self.reader, statement, params);
+            return self.run_on(&self.reader, statement, params);
         }
         let in_block = self.txn != Txn::Idle;
         if self.writer.is_none() {
@@ -406,11 +431,12 @@ impl Session {
         in_block: bool,
     ) -> Result<Outcome, PgError> {
         let db = self.db.clone();
+        let timeout = self.settings.duration("statement_timeout");
         let Some(writer) = self.writer.as_mut() else {
             return Err(PgError::new("XX000", "the writer is not held"));
         };
         let Some(ddl) = &statement.ddl else {
-            return execute::run(writer.conn(), statement, params);
+            return interruptible(&self.running, timeout, writer.conn(), statement, params);
         };
         if !in_block {
             writer.control("BEGIN IMMEDIATE")?;
@@ -624,10 +650,26 @@ fn savepoint_error(error: rusqlite::Error, sql: &str) -> PgError {
 }
 
 /// The secret a CancelRequest must present.
-fn rand_secret(pid: i32) -> i32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    (nanos as i32) ^ pid.rotate_left(16)
+fn cancel_secret() -> i32 {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+}
+
+/// Runs a statement on `conn` where a CancelRequest or the statement
+/// timeout can interrupt it.
+fn interruptible(
+    running: &Running,
+    timeout: Option<std::time::Duration>,
+    conn: &Connection,
+    statement: &Translated,
+    params: &[Value],
+) -> Result<Outcome, PgError> {
+    let guard = running.start(conn, timeout);
+    let result = execute::run(conn, statement, params);
+    match (result, guard.interrupted()) {
+        (Err(error), Some(reason)) if error.code == "57014" => {
+            Err(PgError::new("57014", reason.message()))
+        }
+        (result, _) => result,
+    }
 }
