@@ -5,6 +5,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use super::errors::{self, PgError};
+use super::hoist::hoist;
 use crate::translate::{StatementKind, Translated};
 
 /// A statement's answer.
@@ -31,11 +32,24 @@ fn rows(
     statement: &Translated,
     params: &[Value],
 ) -> rusqlite::Result<(Vec<Vec<Value>>, u64)> {
-    let mut stmt = conn.prepare_cached(&statement.sql)?;
+    let writes = matches!(
+        statement.kind,
+        StatementKind::Insert | StatementKind::Update | StatementKind::Delete
+    );
+    let own = statement.params.len();
+    let hoisted = writes.then(|| hoist(&statement.sql, own)).flatten();
+    let (sql, constants) = match &hoisted {
+        Some((sql, constants)) => (sql.as_str(), constants.as_slice()),
+        None => (statement.sql.as_str(), &[][..]),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
     let wanted = stmt.parameter_count();
     for index in 1..=wanted {
-        let value = params.get(index - 1).unwrap_or(&Value::Null);
-        stmt.raw_bind_parameter(index, value)?;
+        let value = match index.checked_sub(own + 1) {
+            None => params.get(index - 1),
+            Some(constant) => constants.get(constant),
+        };
+        stmt.raw_bind_parameter(index, value.unwrap_or(&Value::Null))?;
     }
     let columns = stmt.column_count();
     let mut rows = Vec::new();

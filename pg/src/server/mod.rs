@@ -9,7 +9,7 @@
 //!   portals and where each statement runs; `settings`: SET/SHOW/RESET and
 //!   ParameterStatus; `statement`: splitting query strings and recognising
 //!   session statements; `prepare`: SQL PREPARE/EXECUTE; `execute`: running
-//!   translated SQL; `encode`: values in text and binary; `messages`:
+//!   translated SQL; `hoist`: constants of writes as parameters; `encode`: values in text and binary; `messages`:
 //!   result and error messages; `errors`: SQLSTATE mapping; `catalog`: the
 //!   PostgreSQL types and keys of table columns.
 
@@ -21,6 +21,7 @@ mod encode;
 mod errors;
 mod execute;
 mod framing;
+mod hoist;
 mod interrupts;
 mod messages;
 mod prepare;
