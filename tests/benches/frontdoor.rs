@@ -24,17 +24,13 @@
 //! the ratios patina / PostgreSQL.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 
-use std::fs::File;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use patina_tests::tokio_postgres::{Client, Statement};
-use patina_tests::{describe_error, free_port, pg_bin_dir, try_connect, workspace_root};
-use tempfile::TempDir;
+use patina_tests::{Patina, Postgres, describe_error, try_connect, workspace_root};
 
 const ROWS: i64 = 10_000;
 const ROUNDS: usize = 3;
@@ -92,10 +88,12 @@ struct Measure {
 
 async fn run() -> Result<(), String> {
     println!("starting PostgreSQL 15 and patina (normal and full durability)…");
-    let pg = OwnPostgres::start().await?;
-    let normal = Node::start("normal").await?;
-    let full = Node::start("full").await?;
-    for port in [pg.port, normal.port, full.port] {
+    let pg = Postgres::try_start_durable()
+        .await
+        .map_err(|e| e.to_string())?;
+    let normal = start_patina("normal").await?;
+    let full = start_patina("full").await?;
+    for port in [pg.port(), normal.port(), full.port()] {
         load(port).await?;
     }
     let mut rows = Vec::new();
@@ -104,9 +102,9 @@ async fn run() -> Result<(), String> {
     for clients in [1usize, 8] {
         let per_client = scaled(READ_OPS) / clients;
         let (p, q) = compare(
-            pg.port,
+            pg.port(),
             "",
-            normal.port,
+            normal.port(),
             Workload::PointSelect,
             clients,
             per_client,
@@ -124,9 +122,9 @@ async fn run() -> Result<(), String> {
     }
     for (workload, name) in [(Workload::Insert, "INSERT"), (Workload::Update, "UPDATE")] {
         let (p, q) = compare(
-            pg.port,
+            pg.port(),
             "SET synchronous_commit = off",
-            normal.port,
+            normal.port(),
             workload,
             1,
             scaled(WRITE_OPS),
@@ -141,9 +139,9 @@ async fn run() -> Result<(), String> {
     }
     for (workload, name) in [(Workload::Insert, "INSERT"), (Workload::Update, "UPDATE")] {
         let (p, q) = compare(
-            pg.port,
+            pg.port(),
             "SET synchronous_commit = on",
-            full.port,
+            full.port(),
             workload,
             1,
             scaled(FULL_WRITE_OPS),
@@ -438,196 +436,19 @@ async fn load(port: u16) -> Result<(), String> {
     Ok(())
 }
 
-/// Polls until a client connects (or 30 s pass, or the process exits).
-async fn wait_ready(port: u16, child: &mut Child, what: &str, log: &Path) -> Result<(), String> {
-    let start = Instant::now();
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!(
-                "{what} exited ({status}):\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            ));
-        }
-        if try_connect(port).await.is_ok() {
-            return Ok(());
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            return Err(format!(
-                "{what} did not accept connections on {port} within 30 s"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+/// A release patina node (`PATINA_BIN`, else `target/release/patina`).
+async fn start_patina(durability: &str) -> Result<Patina, String> {
+    let bin = std::env::var_os("PATINA_BIN").map_or_else(
+        || workspace_root().join("target/release/patina"),
+        PathBuf::from,
+    );
+    if !bin.is_file() {
+        return Err(format!(
+            "{} is missing: run `cargo build --release -p patina-cli` first (or set PATINA_BIN)",
+            bin.display()
+        ));
     }
-}
-
-/// A release patina node on a temporary data directory.
-struct Node {
-    child: Child,
-    port: u16,
-    _dir: TempDir,
-}
-
-impl Node {
-    async fn start(durability: &str) -> Result<Node, String> {
-        let bin = std::env::var_os("PATINA_BIN").map_or_else(
-            || workspace_root().join("target/release/patina"),
-            PathBuf::from,
-        );
-        if !bin.is_file() {
-            return Err(format!(
-                "{} is missing: run `cargo build --release -p patina-cli` first (or set PATINA_BIN)",
-                bin.display()
-            ));
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("patina-bench-")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
-        let log_path = dir.path().join("patina.log");
-        let log = File::create(&log_path).map_err(|e| e.to_string())?;
-        let port = free_port();
-        let child = Command::new(&bin)
-            .arg("agent")
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .arg("--pg-addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["--durability", durability])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("starting {}: {e}", bin.display()))?;
-        let mut node = Node {
-            child,
-            port,
-            _dir: dir,
-        };
-        wait_ready(port, &mut node.child, "patina", &log_path).await?;
-        Ok(node)
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A PostgreSQL 15 with its default durability settings (fsync on), on a
-/// temporary data directory; as root it runs as the OS user postgres.
-struct OwnPostgres {
-    child: Child,
-    port: u16,
-    _dir: TempDir,
-}
-
-impl OwnPostgres {
-    async fn start() -> Result<OwnPostgres, String> {
-        let bin = pg_bin_dir();
-        let run_as = postgres_user()?;
-        let dir = tempfile::Builder::new()
-            .prefix("patina-bench-pg-")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
-        if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
-                .map_err(|e| e.to_string())?;
-        }
-        let data = dir.path().join("data");
-        let mut initdb = Command::new(bin.join("initdb"));
-        initdb
-            .arg("--pgdata")
-            .arg(&data)
-            .args([
-                "--auth=trust",
-                "--username=postgres",
-                "--encoding=UTF8",
-                "--locale=C",
-                "--no-instructions",
-            ])
-            .current_dir(dir.path());
-        if let Some((uid, gid)) = run_as {
-            initdb.uid(uid).gid(gid);
-        }
-        let out = initdb.output().map_err(|e| format!("initdb: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "initdb failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let port = free_port();
-        let log_path = dir.path().join("postgres.log");
-        let log = File::create(&log_path).map_err(|e| e.to_string())?;
-        let mut server = Command::new(bin.join("postgres"));
-        server
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                &format!("port={port}"),
-            ])
-            .arg("-c")
-            .arg(format!("unix_socket_directories={}", dir.path().display()))
-            .args(["-c", "max_connections=50", "-c", "TimeZone=UTC"])
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log);
-        if let Some((uid, gid)) = run_as {
-            server.uid(uid).gid(gid);
-        }
-        let child = server
-            .spawn()
-            .map_err(|e| format!("starting postgres: {e}"))?;
-        let mut pg = OwnPostgres {
-            child,
-            port,
-            _dir: dir,
-        };
-        wait_ready(port, &mut pg.child, "PostgreSQL", &log_path).await?;
-        Ok(pg)
-    }
-}
-
-impl Drop for OwnPostgres {
-    fn drop(&mut self) {
-        // SIGQUIT: an immediate shutdown that also ends the backends (a
-        // SIGKILL of the postmaster would leave them behind for a while).
-        let _ = Command::new("kill")
-            .args(["-QUIT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// `(uid, gid)` of the OS user postgres when running as root.
-fn postgres_user() -> Result<Option<(u32, u32)>, String> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|ids| ids.split_whitespace().nth(1))
-        .and_then(|s| s.parse::<u32>().ok())
-        .unwrap_or(0);
-    if euid != 0 {
-        return Ok(None);
-    }
-    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| e.to_string())?;
-    passwd
-        .lines()
-        .find_map(|line| {
-            let f: Vec<&str> = line.split(':').collect();
-            (f.first() == Some(&"postgres") && f.len() > 3)
-                .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
-                .flatten()
-        })
-        .map(Some)
-        .ok_or_else(|| {
-            "running as root, but there is no OS user postgres (useradd -m postgres)".to_owned()
-        })
+    Patina::try_start_binary(&bin, &["--durability", durability])
+        .await
+        .map_err(|e| e.to_string())
 }

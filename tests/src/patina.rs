@@ -65,6 +65,14 @@ impl Patina {
                 bin.display()
             )));
         }
+        Self::try_start_binary(&bin, extra).await
+    }
+
+    /// Like [`Patina::try_start_with_args`], with the binary at `bin`.
+    pub async fn try_start_binary<S: AsRef<OsStr>>(
+        bin: &Path,
+        extra: &[S],
+    ) -> Result<Patina, StartError> {
         let dir = tempfile::Builder::new()
             .prefix("patina-node-")
             .tempdir()
@@ -76,7 +84,7 @@ impl Patina {
             .try_clone()
             .map_err(|e| StartError(format!("duplicating a file handle: {e}")))?;
         let port = free_port();
-        let child = Command::new(&bin)
+        let child = Command::new(bin)
             .arg("agent")
             .arg("--data-dir")
             .arg(dir.path().join("data"))

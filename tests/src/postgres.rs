@@ -54,6 +54,16 @@ impl Postgres {
 
     /// Like [`Postgres::start`], but returns why it could not start.
     pub async fn try_start() -> Result<Postgres, StartError> {
+        Self::try_start_with(false).await
+    }
+
+    /// A server with PostgreSQL's default durability (fsync, full page
+    /// writes, synchronous commit), for benchmarks.
+    pub async fn try_start_durable() -> Result<Postgres, StartError> {
+        Self::try_start_with(true).await
+    }
+
+    async fn try_start_with(durable: bool) -> Result<Postgres, StartError> {
         let bin = pg_bin_dir();
         for tool in ["initdb", "postgres", "pg_ctl"] {
             if !bin.join(tool).is_file() {
@@ -92,7 +102,8 @@ impl Postgres {
                 "--encoding=UTF8",
                 "--locale=C",
             ])
-            .args(["--no-sync", "--no-instructions"])
+            .arg("--no-instructions")
+            .args((!durable).then_some("--no-sync"))
             .current_dir(dir.path());
         run_as_user(&mut initdb, run_as);
         let output = tokio::task::spawn_blocking(move || initdb.output())
@@ -126,14 +137,18 @@ impl Postgres {
             ])
             .arg("-c")
             .arg(format!("unix_socket_directories={}", dir.path().display()))
-            .args([
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ])
+            .args(if durable {
+                &[][..]
+            } else {
+                &[
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                ][..]
+            })
             .args([
                 "-c",
                 "TimeZone=UTC",

@@ -24,6 +24,15 @@ impl Rng {
             .unwrap_or(default)
     }
 
+    /// How many fuzz cases to run: env `PATINA_FUZZ_CASES`, else
+    /// `default`.
+    pub fn cases_from_env(default: usize) -> usize {
+        std::env::var("PATINA_FUZZ_CASES")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(default)
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;

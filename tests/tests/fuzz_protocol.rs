@@ -98,10 +98,7 @@ impl std::fmt::Debug for Hex<'_> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn random_and_mutated_messages_never_hurt_the_server_or_other_connections() {
     let seed = Rng::seed_from_env("PATINA_FUZZ_SEED", 0x5EED_0001);
-    let cases = std::env::var("PATINA_FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
+    let cases = Rng::cases_from_env(DEFAULT_CASES);
     let node = Patina::start().await;
     let port = node.port();
     let witness = node.connect().await;

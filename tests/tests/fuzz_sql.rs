@@ -72,10 +72,7 @@ impl Tally {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn random_sql_gets_rows_or_an_error_and_never_breaks_a_connection() {
     let seed = Rng::seed_from_env("PATINA_FUZZ_SEED", 0x5EED_0002);
-    let cases = std::env::var("PATINA_FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_CASES);
+    let cases = Rng::cases_from_env(DEFAULT_CASES);
     let node = Patina::start().await;
     let port = node.port();
     let witness = node.connect().await;

@@ -138,17 +138,7 @@ impl Translator<'_> {
         };
         let mut order_keys = Vec::with_capacity(items.len());
         for item in &mut items {
-            if item.with_fill.is_some() {
-                return Err(Error::Unsupported("ORDER BY … WITH FILL".into()));
-            }
-            let descending = match &item.options.sort {
-                None | Some(sqlparser::ast::OrderBySort::Asc) => false,
-                Some(sqlparser::ast::OrderBySort::Desc) => true,
-                Some(sqlparser::ast::OrderBySort::Using(_)) => {
-                    return Err(Error::Unsupported("ORDER BY … USING".into()));
-                }
-            };
-            item.options.nulls_first.get_or_insert(descending);
+            super::query::set_null_order(item)?;
             order_keys.push(self.key(item.expr.clone(), columns, &outputs)?);
         }
         check_order(&on_keys, &order_keys)?;

@@ -218,18 +218,7 @@ impl Translator<'_> {
         item: &mut OrderByExpr,
         columns: &Columns,
     ) -> Result<(), Error> {
-        if item.with_fill.is_some() {
-            return Err(Error::Unsupported("ORDER BY … WITH FILL".into()));
-        }
-        let descending = match &item.options.sort {
-            None | Some(sqlparser::ast::OrderBySort::Asc) => false,
-            Some(sqlparser::ast::OrderBySort::Desc) => true,
-            Some(sqlparser::ast::OrderBySort::Using(_)) => {
-                return Err(Error::Unsupported("ORDER BY … USING".into()));
-            }
-        };
-        // PostgreSQL sorts NULL as larger than any value; SQLite as smaller.
-        item.options.nulls_first.get_or_insert(descending);
+        set_null_order(item)?;
         let ty = self.order_key(&mut item.expr, columns)?;
         sort_key(&mut item.expr, ty)
     }
@@ -721,4 +710,21 @@ pub(crate) fn rename_columns(mut columns: Columns, alias: &TableAlias) -> Result
         column.0 = fold(&renamed.name);
     }
     Ok(columns)
+}
+
+/// Checks an ORDER BY item's options and makes its NULL placement
+/// PostgreSQL's: NULL sorts as larger than any value (SQLite: smaller).
+pub(crate) fn set_null_order(item: &mut OrderByExpr) -> Result<(), Error> {
+    if item.with_fill.is_some() {
+        return Err(Error::Unsupported("ORDER BY … WITH FILL".into()));
+    }
+    let descending = match &item.options.sort {
+        None | Some(sqlparser::ast::OrderBySort::Asc) => false,
+        Some(sqlparser::ast::OrderBySort::Desc) => true,
+        Some(sqlparser::ast::OrderBySort::Using(_)) => {
+            return Err(Error::Unsupported("ORDER BY … USING".into()));
+        }
+    };
+    item.options.nulls_first.get_or_insert(descending);
+    Ok(())
 }
