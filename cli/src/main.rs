@@ -1,6 +1,7 @@
 //! `patina`: the command-line entry point. `patina agent` runs a node.
 
 mod agent;
+mod replication;
 
 use clap::{Parser, Subcommand};
 
@@ -17,7 +18,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs a node: the local database and its PostgreSQL front door.
+    /// Runs a node: the local database, its PostgreSQL front door and its
+    /// place in the cluster.
     Agent(agent::AgentArgs),
 }
 

@@ -22,6 +22,7 @@
 //! - `merge`, `extract`: applying and reading change sets; `compact`:
 //!   trimming the version log; `pack`: the key encoding the log uses.
 //! - `bookkeeping`: applied versions per remote site, as ranges.
+//! - [`Reader`]: changes and bookkeeping read on a connection of its own.
 //! - `sites`: site ids by ordinal.
 //! - [`value`], [`change`], [`site`]: the data that travels.
 
@@ -33,6 +34,7 @@ mod error;
 mod extract;
 mod merge;
 mod pack;
+mod reader;
 mod row_state;
 mod schema;
 pub mod site;
@@ -46,6 +48,7 @@ pub use change::{Change, ChangeSet, Versions};
 pub use compact::Compaction;
 pub use error::{CompactError, MergeError, OpenError, ReadError, SchemaError};
 pub use merge::MergeOutcome;
+pub use reader::Reader;
 pub use schema::SchemaChange;
 pub use site::SiteId;
 pub use store::{Durability, Store};

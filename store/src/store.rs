@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::bookkeeping::{self, SiteProgress};
+use crate::bookkeeping::SiteProgress;
 use crate::capture::{self, CaptureState};
 use crate::compact::Compaction;
 use crate::schema::{self, Registry, SchemaChange};
@@ -163,27 +163,7 @@ impl Store {
         site: SiteId,
         versions: RangeInclusive<u64>,
     ) -> Result<Vec<Versions>, ReadError> {
-        let Some(ord) = self.sites.ordinal(&site) else {
-            return Ok(Vec::new());
-        };
-        let applied = if ord == 0 {
-            let head = self.db_version()?;
-            let range = (*versions.start()).max(1)..=(*versions.end()).min(head);
-            if range.is_empty() {
-                vec![]
-            } else {
-                vec![range]
-            }
-        } else {
-            bookkeeping::applied_within(&self.conn, ord, &versions)?
-        };
-        Ok(crate::extract::changes(
-            &self.conn,
-            &self.registry,
-            site,
-            ord,
-            &applied,
-        )?)
+        crate::reader::changes(&self.conn, &self.registry, &self.sites, site, versions)
     }
 
     /// Applies a batch of changes from other nodes in one transaction. Must
@@ -232,22 +212,6 @@ impl Store {
     /// Per site (this node included), the highest version applied and the
     /// gaps below it: what a peer compares with its own to know what to send.
     pub fn sync_state(&self) -> Result<BTreeMap<SiteId, SiteProgress>, ReadError> {
-        let mut remote = bookkeeping::progress(&self.conn)?;
-        let mut state = BTreeMap::new();
-        for (ord, site) in self.sites.all() {
-            if ord == 0 {
-                let max_version = self.db_version()?;
-                state.insert(
-                    site,
-                    SiteProgress {
-                        max_version,
-                        gaps: vec![],
-                    },
-                );
-            } else if let Some(progress) = remote.remove(&ord) {
-                state.insert(site, progress);
-            }
-        }
-        Ok(state)
+        crate::reader::sync_state(&self.conn, &self.sites)
     }
 }

@@ -12,20 +12,32 @@
 //! - [`wire`]: a raw wire-protocol client for hand-built (and broken)
 //!   messages, used by the fuzz tests.
 //! - [`connect`] / [`try_connect`]: a tokio-postgres client (`NoTls`, user
-//!   and database `postgres`) to a local port.
+//!   and database `postgres`) to a local port; [`connect_to`] /
+//!   [`try_connect_to`] to any address.
+//! - [`Cluster`]: several `patina agent` processes replicating to each
+//!   other, each on a loopback address of its own; nodes can be killed,
+//!   restarted and added, and [`Partition`] cuts the gossip between two
+//!   groups with nftables. [`TestCa`] makes the certificates of mutual TLS
+//!   between peers.
 //!
 //! The constructors are async and must run inside a tokio runtime
 //! (`#[tokio::test]`).
 
+mod certs;
 mod client;
+mod cluster;
+mod partition;
 mod patina;
 mod postgres;
 mod process;
 pub mod rng;
 pub mod wire;
 
+pub use certs::{PeerTlsFiles, TestCa};
 pub use client::{connect, describe_error, try_connect};
-pub use patina::{Patina, patina_bin};
+pub use cluster::{Cluster, ClusterOptions, NodeOptions, Outcome, Rows, pairs, wait_until};
+pub use partition::Partition;
+pub use patina::{Patina, connect_to, log_tail, patina_bin, try_connect_to};
 pub use postgres::{PG_BIN_DIR, Postgres, pg_bin_dir};
 pub use process::{StartError, free_port, workspace_root};
 /// The client crate these helpers return, so tests use the same version.

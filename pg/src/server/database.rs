@@ -1,15 +1,17 @@
 //! The node's database as the sessions share it: one writer (the store's
 //! connection, behind an async mutex a session holds for a whole write
 //! transaction), read-only connections for every session, and the cached
-//! PostgreSQL types of the tables.
+//! PostgreSQL types of the tables. Replication reaches the writer through
+//! [`Database::merge`] and learns of local commits from
+//! [`Database::commits`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
 
-use patina_store::{OpenError, Store};
+use patina_store::{MergeError, MergeOutcome, OpenError, Store, Versions};
 use rusqlite::Connection;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use super::catalog::{self, Tables};
 use super::checkpoint;
@@ -22,11 +24,14 @@ use crate::functions::{self, SessionClock};
 pub(crate) struct Writer {
     pub store: Store,
     pub clock: Arc<SessionClock>,
+    /// Woken whenever a session lets go of the writer: whatever it
+    /// committed (an explicit block or autocommit statements) is visible.
+    pub commits: Arc<Notify>,
 }
 
 /// A session's hold on the writer. Dropping it (a session that ends, or a
 /// task that dies) rolls back whatever transaction it left open, so the
-/// next holder starts clean.
+/// next holder starts clean, and signals [`Database::commits`].
 #[derive(Debug)]
 pub(crate) struct WriterLease(OwnedMutexGuard<Writer>);
 
@@ -58,6 +63,7 @@ impl Drop for WriterLease {
         {
             tracing::error!(%error, "rolling back an abandoned transaction failed");
         }
+        self.0.commits.notify_one();
     }
 }
 
@@ -84,6 +90,7 @@ struct Inner {
     tables: RwLock<Arc<Tables>>,
     next_pid: AtomicI32,
     interrupts: Arc<Interrupts>,
+    commits: Arc<Notify>,
 }
 
 impl Database {
@@ -102,15 +109,43 @@ impl Database {
         let interrupts = Arc::new(Interrupts::default());
         Interrupts::spawn_watchdog(&interrupts)?;
         let tables = Tables::load(store.conn())?;
+        let commits = Arc::new(Notify::new());
         Ok(Database {
             inner: Arc::new(Inner {
                 path: store.path().to_path_buf(),
-                writer: Arc::new(Mutex::new(Writer { store, clock })),
+                writer: Arc::new(Mutex::new(Writer {
+                    store,
+                    clock,
+                    commits: commits.clone(),
+                })),
+                commits,
                 tables: RwLock::new(Arc::new(tables)),
                 next_pid: AtomicI32::new(1),
                 interrupts,
             }),
         })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Woken (one permit, so no commit between two waits is missed) each
+    /// time a session releases the writer, so after every commit; the
+    /// waiter reads what is new from the store.
+    pub fn commits(&self) -> Arc<Notify> {
+        self.inner.commits.clone()
+    }
+
+    /// Applies changes from other nodes in one transaction, when no session
+    /// holds the writer.
+    pub async fn merge(&self, batch: Vec<Versions>) -> Result<MergeOutcome, MergeError> {
+        let mut lease = self.writer().await;
+        match tokio::task::spawn_blocking(move || lease.store().merge(&batch)).await {
+            Ok(outcome) => outcome,
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
     }
 
     /// Waits for the writer.

@@ -73,21 +73,52 @@ pub(crate) struct Parsed {
     pub(crate) texts: Vec<String>,
 }
 
-/// The byte offset of a tokenizer location (1-based line and column, in
-/// characters) in `sql`.
-fn offset(sql: &str, line: u64, column: u64) -> usize {
-    let line_start: usize = sql
-        .split_inclusive('\n')
-        .take(usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX))
-        .map(str::len)
-        .sum();
-    let rest = &sql[line_start.min(sql.len())..];
-    let column = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
-    line_start
-        + rest
-            .char_indices()
-            .nth(column)
-            .map_or(rest.len(), |(i, _)| i)
+/// Byte offsets of tokenizer locations (1-based line and column, in
+/// characters) in `sql`, for locations asked in ascending order: each call
+/// goes on from the previous one, so a whole statement costs one pass.
+struct Offsets<'a> {
+    sql: &'a str,
+    line: u64,
+    column: u64,
+    byte: usize,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(sql: &'a str) -> Offsets<'a> {
+        Offsets {
+            sql,
+            line: 1,
+            column: 1,
+            byte: 0,
+        }
+    }
+
+    fn at(&mut self, line: u64, column: u64) -> usize {
+        if (line, column) < (self.line, self.column) {
+            *self = Offsets::new(self.sql);
+        }
+        while self.line < line {
+            match self.sql[self.byte..].find('\n') {
+                Some(newline) => {
+                    self.byte += newline + 1;
+                    self.line += 1;
+                    self.column = 1;
+                }
+                None => {
+                    self.byte = self.sql.len();
+                    return self.byte;
+                }
+            }
+        }
+        for c in self.sql[self.byte..].chars() {
+            if self.column >= column || c == '\n' {
+                break;
+            }
+            self.byte += c.len_utf8();
+            self.column += 1;
+        }
+        self.byte
+    }
 }
 
 /// Parses a query string.
@@ -102,8 +133,9 @@ pub(crate) fn parse(sql: &str) -> Result<Parsed, Error> {
     let mut texts = Vec::new();
     let mut significant: Vec<usize> = Vec::new();
     let mut statement_start = None;
+    let mut offsets = Offsets::new(sql);
     for token in tokens {
-        let at = offset(sql, token.span.start.line, token.span.start.column);
+        let at = offsets.at(token.span.start.line, token.span.start.column);
         match &token.token {
             Token::Whitespace(_) => {}
             Token::SemiColon => {
@@ -269,6 +301,18 @@ fn from_entry<'s>(select: &'s Select, name: &str) -> Option<&'s TableFactor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offsets_follow_lines_and_multibyte_characters() {
+        let sql = "SELECT 'é'\n  , 2;\nSELECT 3";
+        let mut offsets = Offsets::new(sql);
+        for (line, column, expected) in [(1, 1, 0), (1, 8, 7), (1, 11, 11), (2, 3, 14), (3, 8, 26)]
+        {
+            assert_eq!(offsets.at(line, column), expected, "{line}:{column}");
+        }
+        assert_eq!(offsets.at(1, 8), 7, "going back starts over");
+        assert_eq!(offsets.at(9, 1), sql.len());
+    }
 
     #[test]
     fn strengths_fold_and_are_remembered_per_statement() {

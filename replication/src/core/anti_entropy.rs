@@ -1,0 +1,318 @@
+//! When to sync and with whom: the sessions this node opened, the ones it
+//! serves, and the schedule of rounds (faster while behind).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+
+use super::broadcast::choose;
+use super::config::Config;
+
+#[derive(Debug)]
+struct Session {
+    deadline: Instant,
+    brought_data: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct AntiEntropy {
+    interval: Duration,
+    interval_behind: Duration,
+    peers: usize,
+    max_served: usize,
+    timeout: Duration,
+    next_round: Instant,
+    behind: bool,
+    open: BTreeMap<SocketAddr, Session>,
+    served: Vec<(SocketAddr, Instant)>,
+    /// Peers known to hold what this node lacks: synced with as soon as a
+    /// session slot is free.
+    priority: BTreeSet<SocketAddr>,
+    priority_since: Option<Instant>,
+}
+
+/// `base` scaled by a random factor in [0.75, 1.25).
+pub(crate) fn jittered<R: Rng>(rng: &mut R, base: Duration) -> Duration {
+    base.mul_f64(rng.random_range(0.75..1.25))
+}
+
+impl AntiEntropy {
+    pub fn new<R: Rng>(config: &Config, rng: &mut R, now: Instant) -> AntiEntropy {
+        AntiEntropy {
+            interval: config.sync_interval,
+            interval_behind: config.sync_interval_behind,
+            peers: config.sync_peers,
+            max_served: config.max_served_syncs,
+            timeout: config.sync_timeout,
+            next_round: now + jittered(rng, config.sync_interval),
+            behind: false,
+            open: BTreeMap::new(),
+            served: Vec::new(),
+            priority: BTreeSet::new(),
+            priority_since: None,
+        }
+    }
+
+    fn slots(&self) -> usize {
+        self.peers.saturating_sub(self.open.len())
+    }
+
+    /// When [`AntiEntropy::poll`] or [`AntiEntropy::expire`] has work.
+    pub fn deadline(&self) -> Option<Instant> {
+        let priority = self.priority_since.filter(|_| self.slots() > 0);
+        let sessions = self.open.values().map(|s| s.deadline);
+        let served = self.served.iter().map(|(_, at)| *at);
+        std::iter::once(self.next_round)
+            .chain(priority)
+            .chain(sessions)
+            .chain(served)
+            .min()
+    }
+
+    pub fn is_behind(&self) -> bool {
+        self.behind
+    }
+
+    /// Opens the sessions due at `now`: priority peers whenever a slot is
+    /// free; at each round, random picks from `up` (members with no session
+    /// with this node either way) up to `sync_peers` open sessions. Rounds
+    /// come every `sync_interval`, or `sync_interval_behind` while behind,
+    /// jittered. With `active` false (this node left) nothing opens.
+    pub fn poll<R: Rng>(
+        &mut self,
+        now: Instant,
+        up: &[SocketAddr],
+        active: bool,
+        rng: &mut R,
+    ) -> Vec<SocketAddr> {
+        let round = now >= self.next_round;
+        if round {
+            let base = if self.behind {
+                self.interval_behind
+            } else {
+                self.interval
+            };
+            self.next_round = now + jittered(rng, base);
+            self.behind = false;
+        }
+        if !active {
+            self.priority.clear();
+            self.priority_since = None;
+            return Vec::new();
+        }
+        let mut chosen = Vec::new();
+        if self.priority_since.is_some_and(|at| at <= now) || round {
+            while chosen.len() < self.slots() {
+                let Some(peer) = self.priority.pop_first() else {
+                    break;
+                };
+                if !self.open.contains_key(&peer) && !chosen.contains(&peer) {
+                    chosen.push(peer);
+                }
+            }
+            if self.priority.is_empty() {
+                self.priority_since = None;
+            }
+        }
+        if round {
+            let candidates: Vec<SocketAddr> = up
+                .iter()
+                .filter(|peer| {
+                    !self.open.contains_key(peer)
+                        && !chosen.contains(peer)
+                        && !self.served.iter().any(|(p, _)| p == *peer)
+                })
+                .copied()
+                .collect();
+            let wanted = self.slots().saturating_sub(chosen.len());
+            chosen.extend(choose(rng, &candidates, wanted));
+        }
+        for peer in &chosen {
+            self.open.insert(
+                *peer,
+                Session {
+                    deadline: now + self.timeout,
+                    brought_data: false,
+                },
+            );
+        }
+        chosen
+    }
+
+    /// A gap was seen (or an apply failed): sync sooner.
+    pub fn mark_behind(&mut self, now: Instant) {
+        self.behind = true;
+        self.next_round = self.next_round.min(now + self.interval_behind);
+    }
+
+    /// `peer` holds versions this node lacks: open a session with it as
+    /// soon as a slot is free (unless one is open).
+    pub fn prioritize(&mut self, peer: SocketAddr, now: Instant) {
+        if !self.open.contains_key(&peer) && self.priority.insert(peer) {
+            self.priority_since.get_or_insert(now);
+        }
+    }
+
+    /// Chunks arrived in the session with `peer`; `new` if any was news.
+    pub fn received(&mut self, peer: SocketAddr, new: bool) {
+        if let Some(session) = self.open.get_mut(&peer) {
+            session.brought_data |= new;
+        }
+    }
+
+    /// The session with `peer` ended; false if none was open (it timed out
+    /// before). One that brought data means more may be waiting: the next
+    /// round comes sooner.
+    pub fn ended(&mut self, peer: SocketAddr, now: Instant) -> bool {
+        match self.open.remove(&peer) {
+            Some(session) => {
+                if session.brought_data {
+                    self.mark_behind(now);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drops sessions (opened and served) past their deadline; returns the
+    /// peers of the opened ones.
+    pub fn expire(&mut self, now: Instant) -> Vec<SocketAddr> {
+        self.served.retain(|(_, deadline)| *deadline > now);
+        let expired: Vec<SocketAddr> = self
+            .open
+            .iter()
+            .filter(|(_, s)| s.deadline <= now)
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in &expired {
+            self.open.remove(peer);
+        }
+        expired
+    }
+
+    /// Takes a served session for `peer`, unless `max_served_syncs` are
+    /// being served.
+    pub fn try_serve(&mut self, peer: SocketAddr, now: Instant) -> bool {
+        if self.served.len() >= self.max_served {
+            return false;
+        }
+        self.served.push((peer, now + self.timeout));
+        true
+    }
+
+    /// A served session with `peer` ended.
+    pub fn served_done(&mut self, peer: SocketAddr) {
+        if let Some(i) = self.served.iter().position(|(p, _)| *p == peer) {
+            self.served.remove(i);
+        }
+    }
+
+    #[cfg(test)]
+    pub fn is_open(&self, peer: &SocketAddr) -> bool {
+        self.open.contains_key(peer)
+    }
+
+    pub fn open_sessions(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn served_sessions(&self) -> usize {
+        self.served.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::SmallRng;
+
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    fn setup() -> (AntiEntropy, SmallRng, Instant) {
+        let mut rng = SmallRng::seed_from_u64(1);
+        let now = Instant::now();
+        let ae = AntiEntropy::new(&Config::default(), &mut rng, now);
+        (ae, rng, now)
+    }
+
+    #[test]
+    fn rounds_open_sync_peers_sessions_with_distinct_up_members() {
+        let (mut ae, mut rng, now) = setup();
+        let up: Vec<SocketAddr> = (1..=5).map(addr).collect();
+        assert!(ae.poll(now, &up, true, &mut rng).is_empty());
+        let first = ae.deadline().expect("a round is scheduled");
+        assert!(
+            first >= now + Duration::from_millis(750) && first < now + Duration::from_millis(1250)
+        );
+        let opened = ae.poll(first, &up, true, &mut rng);
+        assert_eq!(opened.len(), 2);
+        assert_ne!(opened[0], opened[1]);
+        // The next round finds no free slot.
+        let next = first + Duration::from_secs(2);
+        assert!(ae.poll(next, &up, true, &mut rng).is_empty());
+        assert!(ae.ended(opened[0], next));
+        assert!(!ae.ended(opened[0], next));
+        let again = ae.poll(next + Duration::from_secs(2), &up, true, &mut rng);
+        assert_eq!(again.len(), 1);
+        assert_ne!(again[0], opened[1]);
+    }
+
+    #[test]
+    fn behind_means_sooner_rounds_until_a_round_starts() {
+        let (mut ae, mut rng, now) = setup();
+        ae.mark_behind(now);
+        assert_eq!(ae.deadline(), Some(now + Duration::from_millis(50)));
+        let t = now + Duration::from_millis(50);
+        let opened = ae.poll(t, &[addr(1)], true, &mut rng);
+        assert_eq!(opened, vec![addr(1)]);
+        assert!(!ae.is_behind());
+        // The session brought data: behind again.
+        ae.received(addr(1), true);
+        ae.ended(addr(1), t);
+        assert!(ae.is_behind());
+        assert_eq!(ae.deadline(), Some(t + Duration::from_millis(50)));
+    }
+
+    #[test]
+    fn priority_peers_open_without_waiting_for_a_round() {
+        let (mut ae, mut rng, now) = setup();
+        ae.prioritize(addr(9), now);
+        assert_eq!(ae.deadline(), Some(now));
+        assert_eq!(ae.poll(now, &[], true, &mut rng), vec![addr(9)]);
+        assert!(ae.is_open(&addr(9)));
+        ae.prioritize(addr(9), now);
+        assert!(ae.deadline() > Some(now));
+    }
+
+    #[test]
+    fn sessions_time_out_and_serving_is_limited() {
+        let (mut ae, mut rng, now) = setup();
+        ae.prioritize(addr(1), now);
+        ae.poll(now, &[], true, &mut rng);
+        for p in 1..=3 {
+            assert!(ae.try_serve(addr(p), now));
+        }
+        assert!(!ae.try_serve(addr(4), now));
+        ae.served_done(addr(2));
+        assert!(ae.try_serve(addr(4), now));
+        let later = now + Duration::from_secs(30);
+        assert_eq!(ae.expire(later), vec![addr(1)]);
+        assert_eq!((ae.open_sessions(), ae.served_sessions()), (0, 0));
+    }
+
+    #[test]
+    fn a_node_that_left_opens_nothing() {
+        let (mut ae, mut rng, now) = setup();
+        ae.prioritize(addr(1), now);
+        let t = now + Duration::from_secs(5);
+        assert!(ae.poll(t, &[addr(2)], false, &mut rng).is_empty());
+        assert!(ae.deadline() > Some(t));
+    }
+}

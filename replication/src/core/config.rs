@@ -1,0 +1,79 @@
+//! The knobs of a [`Node`](super::Node).
+
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::time::Duration;
+
+/// The largest SWIM packet: fits a QUIC datagram on any sane path.
+pub const SWIM_MAX_PACKET: usize = 1100;
+
+/// How a node spreads, fetches and applies changes, and its SWIM settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How many random up members a broadcast (or a relay) goes to.
+    pub fanout: usize,
+    /// Broadcasts go out at once when none went out within this window;
+    /// otherwise they are batched (one message per peer) until it ends.
+    pub broadcast_window: Duration,
+    /// The estimated size above which a version is split into parts, and
+    /// the size a batch of chunks in one message stays under.
+    pub max_chunk_bytes: usize,
+    /// How often anti-entropy opens sessions (jittered by ±25%).
+    pub sync_interval: Duration,
+    /// The interval while behind: a gap was seen, or the last session
+    /// brought data.
+    pub sync_interval_behind: Duration,
+    /// How many sessions this node keeps open at once.
+    pub sync_peers: usize,
+    /// How many sessions this node serves at once; more get "busy".
+    pub max_served_syncs: usize,
+    /// Sessions (opened or served) not ended within this are dropped.
+    pub sync_timeout: Duration,
+    /// Change rows per apply batch (a batch holds at least one version).
+    pub max_apply_changes: usize,
+    /// Bound on the estimated bytes of parts of versions waiting for their
+    /// other parts; the oldest are dropped first (never those of the version
+    /// a part was just added to, so a version larger than the bound can
+    /// still complete).
+    pub max_pending_bytes: usize,
+    /// While this node knows no active member (alone, or partitioned away),
+    /// it announces itself to the bootstrap addresses and to the members it
+    /// knows as down this often.
+    pub rejoin_interval: Duration,
+    /// SWIM (foca) settings.
+    pub swim: foca::Config,
+}
+
+impl Config {
+    /// Settings for a cluster of about `cluster_size` nodes: foca's LAN
+    /// profile (probe every second, suspicion scaled by cluster size) with
+    /// packets sized for QUIC datagrams and members seen down re-contacted
+    /// every 10 s, so a healed partition rejoins on its own.
+    pub fn for_cluster_size(cluster_size: NonZeroU32) -> Config {
+        let mut swim = foca::Config::new_lan(cluster_size);
+        swim.max_packet_size = NonZeroUsize::new(SWIM_MAX_PACKET).unwrap_or(NonZeroUsize::MIN);
+        if let Some(down) = swim.periodic_announce_to_down_members.as_mut() {
+            down.frequency = Duration::from_secs(10);
+        }
+        Config {
+            fanout: 3,
+            broadcast_window: Duration::from_millis(2),
+            max_chunk_bytes: 64 * 1024,
+            sync_interval: Duration::from_secs(1),
+            sync_interval_behind: Duration::from_millis(50),
+            sync_peers: 2,
+            max_served_syncs: 3,
+            sync_timeout: Duration::from_secs(30),
+            max_apply_changes: 10_000,
+            max_pending_bytes: 64 * 1024 * 1024,
+            rejoin_interval: Duration::from_secs(5),
+            swim,
+        }
+    }
+}
+
+impl Default for Config {
+    /// [`Config::for_cluster_size`] for a handful of nodes.
+    fn default() -> Config {
+        Config::for_cluster_size(NonZeroU32::new(8).unwrap_or(NonZeroU32::MIN))
+    }
+}

@@ -1,0 +1,331 @@
+//! The QUIC transport: one quinn endpoint per node, on the node's gossip
+//! UDP socket, acting as both server and client.
+//!
+//! # Channels
+//! - [`Message::Swim`] travels as a QUIC datagram (or, when larger than the
+//!   path allows, on a unidirectional stream).
+//! - Every other message sent with [`Transport::send`] gets its own
+//!   unidirectional stream.
+//! - A sync session is one bidirectional stream: the asking node writes
+//!   [`Message::SyncRequest`] and finishes its side ([`Transport::open_sync`]);
+//!   the answering node streams frames back through a [`SyncReply`].
+//!
+//! # Outbound
+//! [`Transport::send`] never blocks and never waits: it puts the message on
+//! the peer's bounded queue, served by one task per peer that connects
+//! (within [`CONNECT_TIMEOUT`]) and keeps one connection. A full queue, an
+//! unreachable peer or a lost connection drops the message, with a log line
+//! and a count in [`TransportStats::dropped`]: gossip tolerates loss and
+//! anti-entropy repairs it. A failed connection leaves the cache and is
+//! re-established on the next send. A peer task that stays idle for
+//! [`PEER_IDLE`] closes its connection and ends.
+//!
+//! # Inbound
+//! Every accepted connection gets a task reading its datagrams, and one
+//! task per stream. Decoded messages go to the bounded [`Inbound`] channel
+//! with `send().await`, so a slow consumer slows the peers down (QUIC flow
+//! control) instead of losing messages. A frame that does not decode is
+//! logged and its datagram or stream dropped; the connection stays.
+//!
+//! `from` in [`Inbound`] is the connection's remote UDP address, which is
+//! the peer's gossip address since every node speaks from its one endpoint.
+
+mod inbound;
+mod peer;
+mod stats;
+mod sync;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use quinn::{Endpoint, VarInt};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, trace, warn};
+
+use crate::message::Message;
+use crate::sync::SyncState;
+use crate::tls::{PeerTls, TlsError};
+use crate::wire::WireError;
+
+use peer::Peer;
+use stats::Counters;
+pub use stats::TransportStats;
+pub use sync::{SyncClient, SyncReply};
+
+/// How long a connection attempt to a peer may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Messages waiting for one peer before new ones are dropped.
+pub const PEER_QUEUE: usize = 1024;
+/// Received messages waiting for the consumer before peers are slowed down.
+pub const INBOUND_QUEUE: usize = 1024;
+/// How long [`Transport::close`] waits for in-flight messages and for the
+/// connections to close.
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// A peer with nothing to send for this long loses its connection and task.
+pub const PEER_IDLE: Duration = Duration::from_secs(60);
+/// Streams being written to one peer at once.
+const MAX_STREAM_SENDS_PER_PEER: u32 = 256;
+/// Streams being read from one connection at once.
+const MAX_STREAM_READS_PER_CONNECTION: usize = 64;
+
+/// Application close and stream error codes.
+const CODE_OK: VarInt = VarInt::from_u32(0);
+const CODE_BAD_FRAME: VarInt = VarInt::from_u32(1);
+const CODE_ABANDONED: VarInt = VarInt::from_u32(2);
+
+/// What arrives from peers.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A message from a datagram or a unidirectional stream.
+    Message { from: SocketAddr, message: Message },
+    /// A peer opened a sync session; answer through `reply`.
+    Sync {
+        from: SocketAddr,
+        request: SyncState,
+        reply: SyncReply,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("binding the peer endpoint on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("connecting to peer {addr}: {source}")]
+    Connect {
+        addr: SocketAddr,
+        #[source]
+        source: quinn::ConnectError,
+    },
+    #[error("connecting to peer {addr}: no answer within {CONNECT_TIMEOUT:?}")]
+    ConnectTimeout { addr: SocketAddr },
+    #[error("handshake with peer {addr} failed: {source}")]
+    Handshake {
+        addr: SocketAddr,
+        #[source]
+        source: quinn::ConnectionError,
+    },
+    #[error("connection to peer {addr} lost: {source}")]
+    ConnectionLost {
+        addr: SocketAddr,
+        #[source]
+        source: quinn::ConnectionError,
+    },
+    #[error("stream with peer {addr}: {source}")]
+    Stream {
+        addr: SocketAddr,
+        #[source]
+        source: WireError,
+    },
+    #[error("the transport is closed")]
+    Closed,
+}
+
+/// A node's QUIC endpoint. Cheap to clone; all clones share the endpoint.
+#[derive(Clone)]
+pub struct Transport {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("local_addr", &self.shared.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the transport's tasks share.
+struct Shared {
+    endpoint: Endpoint,
+    local_addr: SocketAddr,
+    /// Where per-peer tasks are spawned, so `send` works from any thread.
+    runtime: tokio::runtime::Handle,
+    peers: Mutex<HashMap<SocketAddr, Arc<Peer>>>,
+    counters: Counters,
+    /// Becomes true when [`Transport::close`] starts.
+    shutdown: watch::Sender<bool>,
+}
+
+impl Shared {
+    fn peers(&self) -> MutexGuard<'_, HashMap<SocketAddr, Arc<Peer>>> {
+        self.peers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn is_closing(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+}
+
+impl Transport {
+    /// Binds the endpoint on `addr` and starts accepting connections.
+    /// Must be called inside a tokio runtime. The receiver yields what
+    /// peers send; dropping it stops accepting connections.
+    pub fn bind(
+        addr: SocketAddr,
+        tls: &PeerTls,
+    ) -> Result<(Transport, mpsc::Receiver<Inbound>), TransportError> {
+        let configs = tls.quic_configs()?;
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|error| TransportError::Bind {
+                addr,
+                source: std::io::Error::other(error),
+            })?;
+        let mut endpoint = Endpoint::server(configs.server, addr)
+            .map_err(|source| TransportError::Bind { addr, source })?;
+        endpoint.set_default_client_config(configs.client);
+        let local_addr = endpoint
+            .local_addr()
+            .map_err(|source| TransportError::Bind { addr, source })?;
+        if !configs.authenticated {
+            warn!(
+                %local_addr,
+                "peer TLS is INSECURE: peers are not authenticated, anyone who can reach \
+                 {local_addr} can join the cluster, read and write its data; \
+                 configure mutual TLS for anything but a trusted network"
+            );
+        }
+
+        let (shutdown, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            endpoint,
+            local_addr,
+            runtime,
+            peers: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
+            shutdown,
+        });
+        let (inbound, receiver) = mpsc::channel(INBOUND_QUEUE);
+        shared
+            .runtime
+            .spawn(inbound::accept_loop(shared.clone(), inbound));
+        debug!(%local_addr, "peer endpoint bound");
+        Ok((Transport { shared }, receiver))
+    }
+
+    /// The address the endpoint is bound to (with the port the OS chose
+    /// when bound to port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.local_addr
+    }
+
+    /// Queues `message` for `to` and returns at once. Dropped (and counted)
+    /// if the peer's queue is full, the peer cannot be reached or the
+    /// transport is closing.
+    pub fn send(&self, to: SocketAddr, message: Message) {
+        let shared = &self.shared;
+        let mut peers = shared.peers();
+        if shared.is_closing() {
+            Counters::add(&shared.counters.dropped, 1);
+            trace!(peer = %to, "transport closing; dropping a message");
+            return;
+        }
+        let peer = peers
+            .entry(to)
+            .or_insert_with(|| Peer::spawn(shared, to))
+            .clone();
+        drop(peers);
+        match peer.try_send(message) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                Counters::add(&shared.counters.dropped, 1);
+                debug!(peer = %to, "peer queue full; dropping a message");
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                Counters::add(&shared.counters.dropped, 1);
+                debug!(peer = %to, "peer task ended; dropping a message");
+            }
+        }
+    }
+
+    /// Forgets the connection to `to` (a peer that restarted: its previous
+    /// process took the connection's state with it, and packets on it
+    /// would go unanswered until the idle timeout). The next message to
+    /// `to` connects anew.
+    pub fn reconnect(&self, to: SocketAddr) {
+        let peer = self.shared.peers().get(&to).cloned();
+        if let Some(peer) = peer {
+            debug!(peer = %to, "peer restarted; reconnecting");
+            self.shared
+                .runtime
+                .spawn(async move { peer.drop_connection().await });
+        }
+    }
+
+    /// Opens a sync session with `to`: a bidirectional stream on the peer's
+    /// connection (connecting first if needed) carrying `request`. The
+    /// returned client yields what the peer streams back.
+    pub async fn open_sync(
+        &self,
+        to: SocketAddr,
+        request: SyncState,
+    ) -> Result<SyncClient, TransportError> {
+        let shared = &self.shared;
+        let session = {
+            let mut peers = shared.peers();
+            if shared.is_closing() {
+                return Err(TransportError::Closed);
+            }
+            let peer = peers.entry(to).or_insert_with(|| Peer::spawn(shared, to));
+            // Counted under the lock, so the peer cannot retire meanwhile.
+            peer::Session::new(peer.clone())
+        };
+        let connection = session.peer().connection(shared).await?;
+        SyncClient::open(shared.clone(), session, connection, request).await
+    }
+
+    /// Stops sending and accepting, gives in-flight messages and the
+    /// connections up to [`CLOSE_TIMEOUT`] to finish, then closes the
+    /// endpoint. Messages sent after this are dropped.
+    pub async fn close(&self) {
+        let shared = &self.shared;
+        let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
+        let peers: Vec<Arc<Peer>> = {
+            let mut peers = shared.peers();
+            shared.shutdown.send_replace(true);
+            peers.drain().map(|(_, peer)| peer).collect()
+        };
+        let flushed = tokio::time::timeout_at(deadline, async {
+            for peer in &peers {
+                peer.finished().await;
+            }
+        })
+        .await;
+        if flushed.is_err() {
+            debug!("closing with messages still in flight");
+        }
+        shared.endpoint.close(CODE_OK, b"shutdown");
+        if tokio::time::timeout_at(deadline, shared.endpoint.wait_idle())
+            .await
+            .is_err()
+        {
+            debug!("closing before every connection drained");
+        }
+    }
+
+    /// What the transport moved so far.
+    pub fn stats(&self) -> TransportStats {
+        self.shared
+            .counters
+            .snapshot(self.shared.endpoint.open_connections())
+    }
+}
+
+/// The peer's address with an IPv4-mapped IPv6 address turned back into
+/// IPv4, so a peer has one address whatever the socket's family.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
+/// Whether a QUIC close code is a TLS alert (RFC 9001, 4.8).
+fn is_tls_alert(code: quinn::TransportErrorCode) -> bool {
+    (0x100..0x200).contains(&u64::from(code))
+}

@@ -1,0 +1,318 @@
+//! Outbound: one task per peer, serving the peer's bounded queue over one
+//! connection it opens and keeps.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use quinn::{Connection, ConnectionError, SendDatagramError};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use tracing::{debug, warn};
+
+use super::{
+    CODE_OK, CONNECT_TIMEOUT, MAX_STREAM_SENDS_PER_PEER, PEER_IDLE, PEER_QUEUE, Shared,
+    TransportError, is_tls_alert,
+};
+use crate::message::Message;
+use crate::tls::PEER_NAME;
+use crate::transport::stats::Counters;
+use crate::wire;
+
+pub(super) struct Peer {
+    addr: SocketAddr,
+    queue: mpsc::Sender<Message>,
+    /// The connection this node opened to the peer, if any. Locked while
+    /// connecting, so the peer task and sync sessions share one attempt.
+    connection: tokio::sync::Mutex<Option<Connection>>,
+    /// Sync sessions open with this peer (they keep it from retiring).
+    sessions: AtomicUsize,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Peer {
+    /// Creates the peer and starts its task. Called with the peer map
+    /// locked, so there is one task per address.
+    pub(super) fn spawn(shared: &Arc<Shared>, addr: SocketAddr) -> Arc<Peer> {
+        let (queue, receiver) = mpsc::channel(PEER_QUEUE);
+        let peer = Arc::new(Peer {
+            addr,
+            queue,
+            connection: tokio::sync::Mutex::new(None),
+            sessions: AtomicUsize::new(0),
+            task: Mutex::new(None),
+        });
+        let task = shared
+            .runtime
+            .spawn(run(shared.clone(), peer.clone(), receiver));
+        *peer.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
+        peer
+    }
+
+    pub(super) fn try_send(
+        &self,
+        message: Message,
+    ) -> Result<(), mpsc::error::TrySendError<Message>> {
+        self.queue.try_send(message)
+    }
+
+    /// Waits for the peer task to end (after the transport started closing).
+    pub(super) async fn finished(&self) {
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    /// The live connection to the peer, opening one if there is none.
+    pub(super) async fn connection(&self, shared: &Shared) -> Result<Connection, TransportError> {
+        let mut cached = self.connection.lock().await;
+        if let Some(connection) = cached.as_ref()
+            && connection.close_reason().is_none()
+        {
+            return Ok(connection.clone());
+        }
+        *cached = None;
+        if shared.is_closing() {
+            return Err(TransportError::Closed);
+        }
+        let connection = connect(shared, self.addr).await?;
+        *cached = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Closes the cached connection, so the next message opens a new one.
+    pub(super) async fn drop_connection(&self) {
+        if let Some(connection) = self.connection.lock().await.take() {
+            connection.close(CODE_OK, b"peer restarted");
+        }
+    }
+
+    /// The cached connection if it is still open; never connects.
+    async fn open_connection(&self) -> Option<Connection> {
+        let cached = self.connection.lock().await;
+        cached
+            .as_ref()
+            .filter(|connection| connection.close_reason().is_none())
+            .cloned()
+    }
+
+    /// Removes the peer from the map if nothing is queued and no sync
+    /// session is open; true if it did (the task then ends).
+    fn retire_if_idle(self: &Arc<Self>, shared: &Shared, queue: &mpsc::Receiver<Message>) -> bool {
+        let mut peers = shared.peers();
+        if !queue.is_empty() || self.sessions.load(Ordering::SeqCst) > 0 {
+            return false;
+        }
+        if peers
+            .get(&self.addr)
+            .is_some_and(|peer| Arc::ptr_eq(peer, self))
+        {
+            peers.remove(&self.addr);
+        }
+        true
+    }
+}
+
+/// A sync session in progress with a peer; keeps the peer's connection
+/// from being closed as idle.
+pub(super) struct Session {
+    peer: Arc<Peer>,
+}
+
+impl Session {
+    /// Must be created with the peer map locked.
+    pub(super) fn new(peer: Arc<Peer>) -> Session {
+        peer.sessions.fetch_add(1, Ordering::SeqCst);
+        Session { peer }
+    }
+
+    pub(super) fn peer(&self) -> &Peer {
+        &self.peer
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.peer.sessions.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The peer task: takes messages off the queue and sends them until the
+/// peer retires (idle) or the transport closes; then lets the in-flight
+/// streams finish and closes the connection.
+async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Message>) {
+    let mut shutdown = shared.shutdown.subscribe();
+    let streams = Arc::new(Semaphore::new(MAX_STREAM_SENDS_PER_PEER as usize));
+    let mut closing = false;
+    loop {
+        let message = if closing {
+            // The queue is closed: drain what was sent before close().
+            queue.recv().await
+        } else {
+            tokio::select! {
+                message = queue.recv() => message,
+                () = tokio::time::sleep(PEER_IDLE) => {
+                    if peer.retire_if_idle(&shared, &queue) {
+                        debug!(peer = %peer.addr, "peer idle; closing its connection");
+                        break;
+                    }
+                    continue;
+                }
+                _ = shutdown.wait_for(|closing| *closing) => {
+                    closing = true;
+                    queue.close();
+                    continue;
+                }
+            }
+        };
+        let Some(message) = message else { break };
+        let connection = if closing {
+            // Deliver what is queued on a live connection; no new ones.
+            peer.open_connection().await.ok_or(TransportError::Closed)
+        } else {
+            peer.connection(&shared).await
+        };
+        match connection {
+            Ok(connection) => deliver(&shared, peer.addr, &connection, message, &streams).await,
+            Err(error) => {
+                let mut dropped = 1;
+                while queue.try_recv().is_ok() {
+                    dropped += 1;
+                }
+                Counters::add(&shared.counters.dropped, dropped);
+                debug!(peer = %peer.addr, %error, dropped, "peer unreachable; dropping its queued messages");
+            }
+        }
+    }
+    // Every in-flight stream returns its permit when the peer has
+    // acknowledged it (or it failed).
+    let _ = streams.acquire_many(MAX_STREAM_SENDS_PER_PEER).await;
+    if let Some(connection) = peer.connection.lock().await.take() {
+        connection.close(CODE_OK, b"");
+    }
+}
+
+/// Sends one message on `connection`: SWIM packets as a datagram when they
+/// fit, everything else (and SWIM packets too large for a datagram) on a
+/// unidirectional stream of its own, written by its own task.
+async fn deliver(
+    shared: &Arc<Shared>,
+    addr: SocketAddr,
+    connection: &Connection,
+    message: Message,
+    streams: &Arc<Semaphore>,
+) {
+    let counters = &shared.counters;
+    let frame = match wire::encode(&message) {
+        Ok(frame) => Bytes::from(frame),
+        Err(error) => {
+            Counters::add(&counters.dropped, 1);
+            warn!(peer = %addr, %error, "cannot encode a message; dropping it");
+            return;
+        }
+    };
+    let is_swim = matches!(message, Message::Swim(_));
+    drop(message);
+    let fits = connection
+        .max_datagram_size()
+        .is_some_and(|max| frame.len() <= max);
+    if is_swim && fits {
+        match connection.send_datagram(frame.clone()) {
+            Ok(()) => {
+                counters.sent(frame.len());
+                return;
+            }
+            // The path shrank since we looked: use a stream.
+            Err(SendDatagramError::TooLarge) => {}
+            Err(error) => {
+                Counters::add(&counters.dropped, 1);
+                debug!(peer = %addr, %error, "cannot send a datagram; dropping it");
+                return;
+            }
+        }
+    }
+    let Ok(permit) = streams.clone().acquire_owned().await else {
+        return;
+    };
+    let connection = connection.clone();
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let len = frame.len();
+        let result = async {
+            let mut stream = connection.open_uni().await.map_err(|e| e.to_string())?;
+            stream.write_chunk(frame).await.map_err(|e| e.to_string())?;
+            stream.finish().map_err(|e| e.to_string())?;
+            // Resolves once the peer acknowledged every byte, so close()
+            // can wait for delivery.
+            match stream.stopped().await {
+                Ok(None) => Ok(()),
+                Ok(Some(code)) => Err(format!("peer stopped the stream with code {code}")),
+                Err(error) => Err(error.to_string()),
+            }
+        }
+        .await;
+        match result {
+            Ok(()) => shared.counters.sent(len),
+            Err(error) => {
+                Counters::add(&shared.counters.dropped, 1);
+                debug!(peer = %addr, %error, "stream to peer failed; message dropped");
+            }
+        }
+        drop(permit);
+    });
+}
+
+/// Opens a connection to `addr` within [`CONNECT_TIMEOUT`]; a refused
+/// handshake (for example a certificate from another CA) is logged at warn.
+async fn connect(shared: &Shared, addr: SocketAddr) -> Result<Connection, TransportError> {
+    let counters = &shared.counters;
+    let failed = || Counters::add(&counters.connect_failures, 1);
+    let connecting = shared.endpoint.connect(addr, PEER_NAME).map_err(|source| {
+        failed();
+        debug!(peer = %addr, error = %source, "cannot connect to peer");
+        TransportError::Connect { addr, source }
+    })?;
+    match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+        Ok(Ok(connection)) => {
+            Counters::add(&counters.connections_opened, 1);
+            debug!(peer = %addr, "connected to peer");
+            tokio::spawn(watch(addr, connection.clone()));
+            Ok(connection)
+        }
+        Ok(Err(source)) => {
+            failed();
+            match &source {
+                ConnectionError::TimedOut => {
+                    debug!(peer = %addr, error = %source, "peer did not answer");
+                }
+                _ => warn!(peer = %addr, error = %source, "connection to peer refused"),
+            }
+            Err(TransportError::Handshake { addr, source })
+        }
+        Err(_) => {
+            failed();
+            debug!(peer = %addr, "peer did not answer within {CONNECT_TIMEOUT:?}");
+            Err(TransportError::ConnectTimeout { addr })
+        }
+    }
+}
+
+/// Logs how an outbound connection ended. A peer that refuses our
+/// certificate may do so only after our side of the handshake completed,
+/// so the refusal shows here rather than in [`connect`].
+async fn watch(addr: SocketAddr, connection: Connection) {
+    let reason = connection.closed().await;
+    match &reason {
+        ConnectionError::ConnectionClosed(close) if is_tls_alert(close.error_code) => {
+            warn!(peer = %addr, error = %reason, "peer refused our connection (TLS); is our certificate signed by its CA?");
+        }
+        ConnectionError::LocallyClosed => {}
+        _ => debug!(peer = %addr, error = %reason, "connection to peer ended"),
+    }
+}

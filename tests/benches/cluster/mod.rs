@@ -1,0 +1,7 @@
+//! Support for the cluster bench: visibility probes, process and network
+//! counters, percentiles.
+
+pub mod nft;
+pub mod probes;
+pub mod procfs;
+pub mod stats;
