@@ -31,6 +31,8 @@ pub(crate) struct AntiEntropy {
     /// session slot is free.
     priority: BTreeSet<SocketAddr>,
     priority_since: Option<Instant>,
+    /// Until then, rounds keep the normal pace (see [`AntiEntropy::back_off`]).
+    calm_until: Option<Instant>,
 }
 
 /// `base` scaled by a random factor in [0.75, 1.25).
@@ -52,6 +54,7 @@ impl AntiEntropy {
             served: Vec::new(),
             priority: BTreeSet::new(),
             priority_since: None,
+            calm_until: None,
         }
     }
 
@@ -141,10 +144,22 @@ impl AntiEntropy {
         chosen
     }
 
-    /// A gap was seen (or an apply failed): sync sooner.
+    /// A gap was seen, or a session brought data: sync sooner.
     pub fn mark_behind(&mut self, now: Instant) {
+        if self.calm_until.is_some_and(|until| now < until) {
+            return;
+        }
         self.behind = true;
         self.next_round = self.next_round.min(now + self.interval_behind);
+    }
+
+    /// Fetched versions could not be applied (a table this node does not
+    /// have yet, a failing disk): fetched again at once they would fail
+    /// again, so for one interval rounds keep the normal pace whatever the
+    /// sessions bring.
+    pub fn back_off(&mut self, now: Instant) {
+        self.behind = false;
+        self.calm_until = Some(now + self.interval);
     }
 
     /// `peer` holds versions this node lacks: open a session with it as
@@ -240,6 +255,19 @@ mod tests {
         let now = Instant::now();
         let ae = AntiEntropy::new(&Config::default(), &mut rng, now);
         (ae, rng, now)
+    }
+
+    #[test]
+    fn after_a_failed_apply_sessions_bringing_data_do_not_hurry_rounds() {
+        let (mut ae, _, now) = setup();
+        ae.mark_behind(now);
+        assert!(ae.is_behind());
+        ae.back_off(now);
+        assert!(!ae.is_behind());
+        ae.mark_behind(now + Duration::from_millis(10));
+        assert!(!ae.is_behind(), "calm for one interval");
+        ae.mark_behind(now + Duration::from_secs(2));
+        assert!(ae.is_behind(), "then hurried again");
     }
 
     #[test]

@@ -9,7 +9,13 @@ pub const SWIM_MAX_PACKET: usize = 1100;
 /// How a node spreads, fetches and applies changes, and its SWIM settings.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// How many random up members a broadcast (or a relay) goes to.
+    /// In a cluster of at most this many up members (this node excluded),
+    /// a node sends its own versions straight to every member and nobody
+    /// relays: one hop, and the fewest messages. Above it, broadcasts are
+    /// epidemic: to [`Config::fanout`] random members, each relaying once.
+    pub direct_broadcast_limit: usize,
+    /// How many random up members a broadcast (or a relay) goes to in a
+    /// cluster larger than [`Config::direct_broadcast_limit`].
     pub fanout: usize,
     /// Broadcasts go out at once when none went out within this window;
     /// otherwise they are batched (one message per peer) until it ends.
@@ -47,14 +53,15 @@ impl Config {
     /// Settings for a cluster of about `cluster_size` nodes: foca's LAN
     /// profile (probe every second, suspicion scaled by cluster size) with
     /// packets sized for QUIC datagrams and members seen down re-contacted
-    /// every 10 s, so a healed partition rejoins on its own.
+    /// every 2 s, so a healed partition rejoins on its own, soon.
     pub fn for_cluster_size(cluster_size: NonZeroU32) -> Config {
         let mut swim = foca::Config::new_lan(cluster_size);
         swim.max_packet_size = NonZeroUsize::new(SWIM_MAX_PACKET).unwrap_or(NonZeroUsize::MIN);
         if let Some(down) = swim.periodic_announce_to_down_members.as_mut() {
-            down.frequency = Duration::from_secs(10);
+            down.frequency = Duration::from_secs(2);
         }
         Config {
+            direct_broadcast_limit: 32,
             fanout: 3,
             broadcast_window: Duration::from_millis(2),
             max_chunk_bytes: 64 * 1024,

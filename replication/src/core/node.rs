@@ -226,6 +226,10 @@ impl Node {
             if !self.receive_chunk(Source::Broadcast, &chunk, now) || self.left {
                 continue;
             }
+            if self.broadcasts_directly() {
+                // The origin sent it to every member itself.
+                continue;
+            }
             let origin = chunk.site();
             let candidates = self.up_addrs(|id| id.addr != from && id.site != origin);
             let targets = choose(&mut self.rng, &candidates, self.config.fanout);
@@ -240,7 +244,8 @@ impl Node {
 
     /// This node's freshly committed versions (its own site's, read back
     /// from the store after commit): recorded as held, cut into chunks and
-    /// broadcast to [`Config::fanout`] random up members, at once if no
+    /// broadcast to every up member in a small cluster, else to
+    /// [`Config::fanout`] random ones, at once if no
     /// broadcast went out within [`Config::broadcast_window`], else at the
     /// window's end, batched per peer. Items of other sites are ignored.
     pub fn local_changes(&mut self, versions: Vec<Versions>, now: Instant) {
@@ -262,7 +267,11 @@ impl Node {
         }
         let chunks = chunk_versions(mine, self.config.max_chunk_bytes);
         let candidates = self.up_addrs(|_| true);
-        let targets = choose(&mut self.rng, &candidates, self.config.fanout);
+        let targets = if self.broadcasts_directly() {
+            candidates
+        } else {
+            choose(&mut self.rng, &candidates, self.config.fanout)
+        };
         let sent = self.broadcast.push(&targets, &chunks, now);
         self.transmits.extend(sent);
     }
@@ -330,8 +339,8 @@ impl Node {
 
     /// The outcome of merging a batch from [`Node::poll_apply`], one entry
     /// per item. Versions merged are held from now on; versions that failed
-    /// are forgotten, and the next sync round comes soon (counted from the
-    /// latest time any input gave) to fetch them again.
+    /// are forgotten, to be fetched again by the next regular sync round
+    /// (not a hurried one: what failed now would likely fail again).
     pub fn applied(&mut self, results: impl IntoIterator<Item = Applied>) {
         let mut failed = false;
         for (site, versions, ok) in results {
@@ -344,7 +353,7 @@ impl Node {
         }
         if failed {
             tracing::debug!("an apply batch failed; its versions will be fetched again");
-            self.anti_entropy.mark_behind(self.now);
+            self.anti_entropy.back_off(self.now);
         }
     }
 
@@ -461,6 +470,12 @@ impl Node {
     /// sync round started.
     pub fn is_behind(&self) -> bool {
         self.anti_entropy.is_behind()
+    }
+
+    /// Whether the cluster is small enough for origins to reach every
+    /// member themselves ([`Config::direct_broadcast_limit`]).
+    fn broadcasts_directly(&self) -> bool {
+        self.up_addrs(|_| true).len() <= self.config.direct_broadcast_limit
     }
 
     /// Addresses of up members passing `keep`, in address order.
@@ -612,7 +627,12 @@ impl Node {
                     tracing::info!(id = %self.id(), "joined the cluster");
                     self.rejoin_at = None;
                 }
-                OwnedNotification::MemberUp(id) => tracing::debug!(%id, "member up"),
+                OwnedNotification::MemberUp(id) => {
+                    tracing::debug!(%id, "member up");
+                    // A new member, or one back from a partition or a
+                    // restart: whatever either side lacks, fetch it now.
+                    self.anti_entropy.prioritize(id.addr, now);
+                }
                 OwnedNotification::MemberDown(id) => tracing::info!(%id, "member down"),
                 OwnedNotification::Rename(old, new) => {
                     tracing::debug!(%old, %new, "member renamed")

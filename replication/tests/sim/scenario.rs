@@ -143,6 +143,8 @@ impl Scenario {
         config.max_apply_changes = rng.random_range(1..=200);
         config.broadcast_window = ms(rng.random_range(0..=20));
         config.fanout = rng.random_range(1..=4);
+        // Direct broadcasts, epidemic ones, and clusters that cross over.
+        config.direct_broadcast_limit = rng.random_range(0..=nodes);
         config.sync_peers = rng.random_range(1..=3);
         config.max_served_syncs = rng.random_range(1..=3);
         config.sync_timeout = Duration::from_secs(3);
