@@ -22,9 +22,9 @@
 //!    receives (nftables counters on its address: UDP only, IP bytes) and
 //!    CPU time (/proc/<pid>/stat);
 //! 2. propagation: `CLUSTER_RATE` single-row INSERTs per second (default
-//!    100; one writer that waits for each commit, so the rate drops if
-//!    commits slow down) for `CLUSTER_PROP_SECS` (default 5), each on the
-//!    next node in turn; one observer connection per node polls a prepared
+//!    100, open loop: each goes out on schedule, whether or not the earlier
+//!    ones were acknowledged) for `CLUSTER_PROP_SECS` (default 5), each on
+//!    the next node in turn; one observer connection per node polls a prepared
 //!    `SELECT seq FROM probe WHERE seq >= $1` while a probe is missing
 //!    there. Latency runs from the writer's commit acknowledgement to the
 //!    row's visibility on the last node, estimated as the middle of the
@@ -38,9 +38,10 @@
 //! 3. throughput: `CLUSTER_WRITERS` clients (default 4, client c on node
 //!    c mod N) INSERT single rows as fast as they can for
 //!    `CLUSTER_TPUT_SECS` (default 5) while a probe row goes in every
-//!    20 ms on rotating nodes; replication lag = the probes' commit →
-//!    visible-everywhere latency; drain = time from the end of the load
-//!    until every node holds every row;
+//!    20 ms on rotating nodes (open loop, counted in the transactions);
+//!    replication lag = the probes' commit → visible-everywhere latency;
+//!    drain = time from the end of the load until every node holds every
+//!    row;
 //! 4. partition: the harness's nftables `Partition` (UDP, i.e. all
 //!    gossip, dropped between the halves) splits the nodes in two halves;
 //!    each half writes `CLUSTER_SPLIT_ROWS` (default 20,000) rows of its
@@ -63,7 +64,9 @@
 //! `CLUSTER_PHASES` (comma-separated from `idle,propagation,throughput,
 //! partition,catchup`) runs a subset; `CLUSTER_LOG_DIR` keeps every node's
 //! log there. Nodes inherit the bench's environment (`RUST_LOG`,
-//! `MALLOC_ARENA_MAX`, …). No assertion: it measures and prints a Markdown
+//! `MALLOC_ARENA_MAX`, …); without `RUST_LOG` they log at `info` plus
+//! `patina_replication::core::node=debug` (the "member up" lines the bench
+//! reads). No assertion: it measures and prints a Markdown
 //! table with the targets, then details. Every wait has a deadline; the
 //! nodes are killed when their cluster drops (also on error or panic).
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
@@ -77,8 +80,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
-use patina_tests::tokio_postgres::Client;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
+use patina_tests::tokio_postgres::{Client, Statement};
 use patina_tests::{
     Cluster, ClusterOptions, NodeOptions, Partition, describe_error, try_connect_to, workspace_root,
 };
@@ -112,31 +116,99 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    // the harness reads PATINA_BIN (default: the debug build); the bench
-    // wants the release build, so without PATINA_BIN it runs itself again
-    // with it set (setting the variable in-process needs `unsafe`)
-    if std::env::var_os("PATINA_BIN").is_none() {
-        let release = workspace_root().join("target/release/patina");
-        let status = std::env::current_exe()
-            .and_then(|exe| {
-                std::process::Command::new(exe)
-                    .args(std::env::args_os().skip(1))
-                    .env("PATINA_BIN", &release)
-                    .status()
-            })
-            .unwrap_or_else(|e| {
-                eprintln!("cluster bench: cannot run itself again: {e}");
-                std::process::exit(1)
-            });
-        std::process::exit(status.code().unwrap_or(1));
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    if let Err(e) = runtime.block_on(run()) {
+    // The nodes inherit the bench's environment, and the harness reads
+    // PATINA_BIN (default: the debug build). Without PATINA_BIN (→ the
+    // release build) or RUST_LOG (→ NODE_LOG, for the membership lines the
+    // bench reads in the nodes' logs), the bench runs itself again with
+    // them set: setting variables in-process needs `unsafe`.
+    if std::env::var_os(CHILD_MARK).is_none()
+        && (std::env::var_os("PATINA_BIN").is_none() || std::env::var_os("RUST_LOG").is_none())
+    {
+        let code = runtime.block_on(run_as_child());
+        std::process::exit(code);
+    }
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            result = run() => result,
+            () = shutdown_signal() => Err("interrupted; every node was stopped".to_owned()),
+        }
+    });
+    if let Err(e) = outcome {
         eprintln!("cluster bench: {e}");
         std::process::exit(1);
+    }
+}
+
+/// Marks the bench's second run (see `main`).
+const CHILD_MARK: &str = "PATINA_CLUSTER_BENCH_CHILD";
+/// The nodes' log filter unless RUST_LOG says otherwise: info, plus the
+/// membership changes ("member up") the bench waits on.
+const NODE_LOG: &str = "info,patina_replication::core::node=debug";
+
+/// Runs this bench again with PATINA_BIN and RUST_LOG set, forwarding
+/// SIGINT/SIGTERM to it (so it stops its nodes); returns its exit code.
+async fn run_as_child() -> i32 {
+    let mut command = match std::env::current_exe() {
+        Ok(exe) => std::process::Command::new(exe),
+        Err(e) => {
+            eprintln!("cluster bench: cannot find its own executable: {e}");
+            return 1;
+        }
+    };
+    command
+        .args(std::env::args_os().skip(1))
+        .env(CHILD_MARK, "1");
+    if std::env::var_os("PATINA_BIN").is_none() {
+        command.env("PATINA_BIN", workspace_root().join("target/release/patina"));
+    }
+    if std::env::var_os("RUST_LOG").is_none() {
+        command.env("RUST_LOG", NODE_LOG);
+    }
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("cluster bench: cannot run itself again: {e}");
+            return 1;
+        }
+    };
+    loop {
+        tokio::select! {
+            () = shutdown_signal() => {
+                // SIGTERM: the child stops its nodes and exits
+                let _ = std::process::Command::new("kill")
+                    .args(["-TERM", &child.id().to_string()])
+                    .status();
+            }
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => return status.code().unwrap_or(1),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("cluster bench: waiting for its second run: {e}");
+                return 1;
+            }
+        }
+    }
+}
+
+/// Resolves at SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
     }
 }
 
@@ -244,6 +316,7 @@ struct Idle {
     /// Per node: packets/s and bytes/s received over UDP (gossip).
     net: Result<Vec<(f64, f64)>, String>,
     rows_held: i64,
+    machine: CpuUse,
 }
 
 #[derive(Debug)]
@@ -306,6 +379,10 @@ struct HealRound {
     healed_at: Instant,
     /// Heal → every node's log shows every other node up again.
     membership: Result<Duration, String>,
+    /// Gossip bytes received per row delivered: inside the halves (from
+    /// the split to their convergence), and from the heal to convergence.
+    bytes_inside: Option<f64>,
+    bytes_heal: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -323,6 +400,10 @@ struct Catchup {
     /// CPU seconds, and every node's with the bench's.
     new_node_cpu: Option<f64>,
     cpu: Option<CpuUse>,
+    /// Gossip bytes received per row delivered: while the load spread
+    /// (rows × (n − 1) deliveries), and by the new node while catching up.
+    spread_bytes: Option<f64>,
+    catchup_bytes: Option<f64>,
 }
 
 impl Catchup {
@@ -475,19 +556,22 @@ async fn main_cluster(settings: &Settings, cluster: &Cluster, report: &mut SizeR
             "{n} nodes: one row per node everywhere after {:.2?}",
             t.elapsed()
         ));
-        let full = wait_membership(cluster, MEMBERSHIP_DEADLINE).await?;
-        progress(&format!(
-            "{n} nodes: every node sees every other up {full:.2?} later"
-        ));
-        Ok(full)
+        Ok(())
     })
     .await;
-    match ready {
-        Ok(full) => report.membership_in = Some(full),
-        Err(e) => {
-            report.notes.push(format!("setup failed: {e}"));
-            return;
+    if let Err(e) = ready {
+        report.notes.push(format!("setup failed: {e}"));
+        return;
+    }
+    // membership whole (by the nodes' logs) before measuring; not fatal
+    match wait_membership(cluster, MEMBERSHIP_DEADLINE).await {
+        Ok(full) => {
+            progress(&format!(
+                "{n} nodes: every node sees every other up {full:.2?} later"
+            ));
+            report.membership_in = Some(full);
         }
+        Err(e) => report.notes.push(e),
     }
     let ips: Vec<IpAddr> = (0..n).map(|i| cluster.ip(i)).collect();
     let net = match NetCounters::new(&ips) {
@@ -540,7 +624,8 @@ async fn main_cluster(settings: &Settings, cluster: &Cluster, report: &mut SizeR
                     "{n} nodes: partition with {} rows per side",
                     settings.split_rows
                 ));
-                report.partition = Some(guarded("partition", partition(settings, cluster)).await);
+                report.partition =
+                    Some(guarded("partition", partition(settings, cluster, net)).await);
                 if let Some(Ok(h)) = &report.partition {
                     rows_held += 2 * h.rows_per_side * h.rounds.len() as i64;
                 }
@@ -703,13 +788,25 @@ fn node_pids(cluster: &Cluster) -> Result<Vec<u32>, String> {
 }
 
 fn cpu_line(cpu: &CpuUse) -> String {
+    let cpus = cpu.cpus.max(1) as f64;
     format!(
-        "CPU: nodes {:.2} s + bench {:.2} s over {:.2} s wall = {:.0}% of the 2 cores",
+        "CPU: nodes {:.2} s + bench {:.2} s over {:.2} s wall = {:.0}% of the {} CPUs{}",
         cpu.nodes,
         cpu.bench,
         cpu.wall,
-        (cpu.nodes + cpu.bench) / cpu.wall / 2.0 * 100.0
+        (cpu.nodes + cpu.bench) / cpu.wall / cpus * 100.0,
+        cpu.cpus,
+        cpu.others().map_or_else(String::new, |o| format!(
+            "; other processes on the machine used {:.0}%",
+            o / cpu.wall / cpus * 100.0
+        )),
     )
+}
+
+/// Other processes' share of the machine during a phase, in %.
+fn others_share(cpu: &CpuUse) -> Option<f64> {
+    cpu.others()
+        .map(|o| o / cpu.wall / cpu.cpus.max(1) as f64 * 100.0)
 }
 
 fn total_bytes(net: Option<&NetCounters>) -> Option<nft::Snapshot> {
@@ -792,9 +889,11 @@ async fn idle(
     let ips: Vec<IpAddr> = (0..n).map(|i| cluster.ip(i)).collect();
     let net_before = net.map(NetCounters::snapshot);
     let cpu_before: Vec<Option<f64>> = pids.iter().map(|p| procfs::cpu_seconds(*p)).collect();
+    let meter = CpuMeter::start(pids.clone());
     let t = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     let elapsed = t.elapsed().as_secs_f64();
+    let machine = meter.stop();
     let net_after = net.map(NetCounters::snapshot);
     let cpu: Vec<f64> = pids
         .iter()
@@ -831,6 +930,7 @@ async fn idle(
         cpu,
         net,
         rows_held,
+        machine,
     })
 }
 
@@ -863,25 +963,10 @@ async fn propagation(
     let meter = CpuMeter::start(node_pids(cluster)?);
 
     let write = async {
-        let result = async {
-            let t0 = tokio::time::Instant::now();
-            for k in 0..count {
-                tokio::time::sleep_until(t0 + period * k as u32).await;
-                let origin = k % n;
-                let (idx, seq) = tracker.begin(origin);
-                let origin_col = origin as i32;
-                bounded(
-                    || format!("node {origin}: probe insert"),
-                    writers[origin].execute(&inserts[origin], &[&seq, &origin_col]),
-                )
-                .await?;
-                tracker.acked(idx, Instant::now());
-            }
-            Ok::<_, String>(count as f64 / t0.elapsed().as_secs_f64())
-        }
-        .await;
+        let t0 = Instant::now();
+        let result = write_probes(&tracker, &writers, &inserts, period, count).await;
         tracker.finish(PROBE_DRAIN);
-        result
+        result.map(|written| written as f64 / t0.elapsed().as_secs_f64())
     };
     let observe = futures::future::join_all(
         observers
@@ -914,6 +999,50 @@ async fn propagation(
         net_per_probe,
         cpu,
     })
+}
+
+/// Writes `count` probes, one every `period` on the next node in turn,
+/// open loop: each INSERT goes out on schedule whether or not the earlier
+/// ones were acknowledged (at most one in flight per node connection is
+/// typical; more are pipelined). Returns how many were written.
+async fn write_probes(
+    tracker: &Tracker,
+    writers: &[Client],
+    inserts: &[Statement],
+    period: Duration,
+    count: usize,
+) -> Result<usize, String> {
+    let n = writers.len();
+    let t0 = tokio::time::Instant::now();
+    let mut in_flight = FuturesUnordered::new();
+    for k in 0..count {
+        let at = t0 + period * k as u32;
+        // acknowledge what completes while waiting for the next slot
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(at) => break,
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => done?,
+            }
+        }
+        let origin = k % n;
+        let (idx, seq) = tracker.begin(origin);
+        let client = &writers[origin];
+        let insert = &inserts[origin];
+        in_flight.push(async move {
+            let origin_col = origin as i32;
+            bounded(
+                || format!("node {origin}: probe insert"),
+                client.execute(insert, &[&seq, &origin_col]),
+            )
+            .await?;
+            tracker.acked(idx, Instant::now());
+            Ok::<_, String>(())
+        });
+    }
+    while let Some(done) = in_flight.next().await {
+        done?;
+    }
+    Ok(count)
 }
 
 // -------------------------------------------------------------- throughput
@@ -979,28 +1108,14 @@ async fn throughput(
         }
     });
     let probes = async {
-        let result = async {
-            let mut k = 0usize;
-            let t0 = tokio::time::Instant::now();
-            loop {
-                let at = t0 + TPUT_PROBE_EVERY * k as u32;
-                if at.into_std() >= end {
-                    break;
-                }
-                tokio::time::sleep_until(at).await;
-                let origin = k % n;
-                let (idx, seq) = tracker.begin(origin);
-                let origin_col = origin as i32;
-                bounded(
-                    || format!("node {origin}: probe insert"),
-                    probe_writers[origin].execute(&probe_inserts[origin], &[&seq, &origin_col]),
-                )
-                .await?;
-                tracker.acked(idx, Instant::now());
-                k += 1;
-            }
-            Ok::<_, String>(k)
-        }
+        let count = (load_for.as_secs_f64() / TPUT_PROBE_EVERY.as_secs_f64()) as usize;
+        let result = write_probes(
+            &tracker,
+            &probe_writers,
+            &probe_inserts,
+            TPUT_PROBE_EVERY,
+            count,
+        )
         .await;
         tracker.finish(PROBE_DRAIN);
         result
@@ -1074,7 +1189,11 @@ async fn throughput(
 
 // --------------------------------------------------------------- partition
 
-async fn partition(settings: &Settings, cluster: &Cluster) -> Result<Heal, String> {
+async fn partition(
+    settings: &Settings,
+    cluster: &Cluster,
+    net: Option<&NetCounters>,
+) -> Result<Heal, String> {
     let n = cluster.len();
     let side_a: Vec<usize> = (0..n / 2).collect();
     let side_b: Vec<usize> = (n / 2..n).collect();
@@ -1088,7 +1207,8 @@ async fn partition(settings: &Settings, cluster: &Cluster) -> Result<Heal, Strin
         0
     };
     for r in 0..=long_rounds {
-        let mut round = heal_round(settings, cluster, &clients, &side_a, &side_b, r, r > 0).await?;
+        let mut round =
+            heal_round(settings, cluster, net, &clients, &side_a, &side_b, r, r > 0).await?;
         // membership whole again (SWIM re-admitted the halves) before the
         // next round, and how long after the heal that took
         round.membership = wait_membership(cluster, MEMBERSHIP_DEADLINE)
@@ -1112,13 +1232,20 @@ async fn partition(settings: &Settings, cluster: &Cluster) -> Result<Heal, Strin
 }
 
 /// Per node of `nodes`, the others it does not see up: by its log, the
-/// last `MemberUp`/`MemberDown` event naming their gossip address.
+/// last "member up"/"member down" line naming their gossip address ("member
+/// up" is a debug line of `patina_replication::core::node`: see
+/// `NODE_LOG`).
 fn membership_gaps(cluster: &Cluster, nodes: &[usize]) -> Vec<(usize, Vec<usize>)> {
     let mut gaps = Vec::new();
     for &i in nodes {
         let mut up: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
         for line in cluster.log(i).lines() {
-            for (event, is_up) in [("event=MemberUp(", true), ("event=MemberDown(", false)] {
+            for (event, is_up) in [
+                ("member up id=", true),
+                ("member down id=", false),
+                ("event=MemberUp(", true),
+                ("event=MemberDown(", false),
+            ] {
                 if let Some(pos) = line.find(event) {
                     let id = &line[pos + event.len()..];
                     if let (Some(at), Some(hash)) = (id.find('@'), id.find('#'))
@@ -1195,9 +1322,11 @@ fn not_noticed(
 /// One partition: split, each half writes `split_rows` rows of its own
 /// (keys of this round only), each half converges inside, (if `long`)
 /// SWIM notices, heal, converge.
+#[allow(clippy::too_many_arguments)]
 async fn heal_round(
     settings: &Settings,
     cluster: &Cluster,
+    net: Option<&NetCounters>,
     clients: &[Client],
     side_a: &[usize],
     side_b: &[usize],
@@ -1209,8 +1338,10 @@ async fn heal_round(
     let base = round as i64 * 2 * rows;
     let count_sql = format!("SELECT count(*) FROM split WHERE k > {base}");
     let log_offsets: Vec<usize> = (0..n).map(|i| cluster.log(i).len()).collect();
+    let ips: Vec<IpAddr> = (0..n).map(|i| cluster.ip(i)).collect();
     let partition = cluster.partition(side_a, side_b)?;
     let partitioned = Instant::now();
+    let net_start = total_bytes(net);
 
     // each half writes its own rows: A keys base+1..=base+rows, B the next rows
     let write_side = |side: &[usize], first_key: i64| {
@@ -1255,6 +1386,7 @@ async fn heal_round(
     )
     .await?;
     let sides_converged_in = t.elapsed();
+    let net_inside = total_bytes(net);
     for (i, client) in clients.iter().enumerate() {
         let c: i64 = bounded(
             || format!("node {i}: count"),
@@ -1293,6 +1425,7 @@ async fn heal_round(
         ))
     };
     let held = partitioned.elapsed();
+    let net_healing = total_bytes(net);
     partition.heal();
     let healed_at = Instant::now();
     let times = watch_counts(
@@ -1303,10 +1436,20 @@ async fn heal_round(
         Duration::from_millis((n as u64 * 2).max(20)),
     )
     .await;
+    let net_healed = total_bytes(net);
     let (first_cross, converged) = match times {
         Ok(per_node) => (Ok(slowest(&per_node, 0)), Ok(slowest(&per_node, 1))),
         Err(e) => (Err(e.clone()), Err(e)),
     };
+    // row deliveries: inside, every row to the other nodes of its half;
+    // at the heal, every row to every node of the other half
+    let inside_deliveries = rows as f64 * (side_a.len() + side_b.len() - 2) as f64;
+    let heal_deliveries = rows as f64 * n as f64;
+    let bytes_inside = traffic_between(&net_start, &net_inside, &ips)
+        .filter(|_| inside_deliveries > 0.0)
+        .map(|(_, b)| b / inside_deliveries);
+    let bytes_heal =
+        traffic_between(&net_healing, &net_healed, &ips).map(|(_, b)| b / heal_deliveries);
     progress(&format!(
         "  round {round} ({}): halves {side_a:?} | {side_b:?} wrote {rows} rows each in {written_in:.2?}, \
          converged inside {sides_converged_in:.2?} later; {}; held {held:.2?}; after the heal every node \
@@ -1329,6 +1472,8 @@ async fn heal_round(
         converged,
         healed_at,
         membership: Err("not awaited".to_owned()),
+        bytes_inside,
+        bytes_heal,
     })
 }
 
@@ -1342,6 +1487,9 @@ async fn catchup(settings: &Settings, n: usize) -> Result<Catchup, String> {
         cluster.try_query(i, CATCHUP_TABLE).await?;
     }
     let loader = connect(&cluster, 0).await?;
+    let ips: Vec<IpAddr> = (0..n).map(|i| cluster.ip(i)).collect();
+    let net = NetCounters::new(&ips).ok();
+    let net_before = total_bytes(net.as_ref());
     let t = Instant::now();
     let mut first = 1;
     while first <= rows {
@@ -1378,6 +1526,9 @@ async fn catchup(settings: &Settings, n: usize) -> Result<Catchup, String> {
     spread_in
         .as_ref()
         .map_err(|e| format!("the load did not spread: {e}"))?;
+    let spread_bytes = traffic_between(&net_before, &total_bytes(net.as_ref()), &ips)
+        .map(|(_, b)| b / (rows as f64 * (n - 1).max(1) as f64));
+    drop(net);
 
     let joining = cluster
         .add_node_with(NodeOptions {
@@ -1386,6 +1537,9 @@ async fn catchup(settings: &Settings, n: usize) -> Result<Catchup, String> {
         })
         .await;
     cluster.try_query(joining, CATCHUP_TABLE).await?;
+    let new_ip = [cluster.ip(joining)];
+    let new_net = NetCounters::new(&new_ip).ok();
+    let new_net_before = total_bytes(new_net.as_ref());
     let t = Instant::now();
     cluster.restart_with_bootstrap(joining, &[0]).await;
     let ready = t.elapsed();
@@ -1402,6 +1556,8 @@ async fn catchup(settings: &Settings, n: usize) -> Result<Catchup, String> {
     )
     .await;
     let cpu = meter.map(|m| m.stop());
+    let catchup_bytes = traffic_between(&new_net_before, &total_bytes(new_net.as_ref()), &new_ip)
+        .map(|(_, b)| b / rows as f64);
     let new_node_cpu = match (new_cpu_before, new_pid.and_then(procfs::cpu_seconds)) {
         (Some(before), Some(after)) => Some(after - before),
         _ => None,
@@ -1424,6 +1580,8 @@ async fn catchup(settings: &Settings, n: usize) -> Result<Catchup, String> {
         rss_after,
         new_node_cpu,
         cpu,
+        spread_bytes,
+        catchup_bytes,
     };
     progress(&format!(
         "  new node: accepting after {ready:.2?}, first row {}, all rows {} ({} rows/s)",
@@ -1505,7 +1663,7 @@ fn print_report(settings: &Settings, reports: &[SizeReport], took: Duration) {
         "≤ 10 ms (3), ≤ 25 ms (10), ≤ 100 ms (30)",
     );
     row(
-        "propagation: probe writes/s achieved (one writer, waits for each commit)",
+        "propagation: probe writes/s (open loop, on schedule)",
         &|r| cell(&r.propagation, |p| format!("{:.0}", p.rate)),
         &format!("{}", settings.rate),
     );
@@ -1700,6 +1858,37 @@ fn print_report(settings: &Settings, reports: &[SizeReport], took: Duration) {
         },
         "",
     );
+    let share = |c: Option<&CpuUse>| {
+        c.and_then(others_share)
+            .map_or_else(|| "—".to_owned(), |p| format!("{p:.0}%"))
+    };
+    row(
+        "CPU used by other processes on the machine: idle (fresh) / propagation / throughput",
+        &|r| {
+            format!(
+                "{} / {} / {}",
+                share(
+                    r.idle_fresh
+                        .as_ref()
+                        .and_then(|i| i.as_ref().ok())
+                        .map(|i| &i.machine)
+                ),
+                share(
+                    r.propagation
+                        .as_ref()
+                        .and_then(|p| p.as_ref().ok())
+                        .map(|p| &p.cpu)
+                ),
+                share(
+                    r.throughput
+                        .as_ref()
+                        .and_then(|t| t.as_ref().ok())
+                        .map(|t| &t.cpu)
+                ),
+            )
+        },
+        "≈ 0% (else the run was disturbed)",
+    );
     println!();
     println!(
         "Loopback, 2 cores shared by every node and the bench's clients; release build, \
@@ -1886,7 +2075,8 @@ fn print_details(reports: &[SizeReport]) {
                 for (i, round) in h.rounds.iter().enumerate() {
                     println!(
                         "  - round {i} ({}): written in {}, each half converged inside {} later; {}; held {} in all; \
-                         after the heal: a row across on every node {}, converged {}, membership whole again by {} (checked from convergence on)",
+                         after the heal: a row across on every node {}, converged {}, membership whole again by {} (checked from convergence on); \
+                         gossip bytes received per row delivered: {} inside the halves, {} after the heal",
                         if round.long { "long" } else { "short" },
                         dur(round.written_in),
                         dur(round.sides_converged_in),
@@ -1908,6 +2098,12 @@ fn print_details(reports: &[SizeReport]) {
                             .membership
                             .as_ref()
                             .map_or_else(|e| first_line(e), |d| dur(*d)),
+                        round
+                            .bytes_inside
+                            .map_or_else(|| "—".to_owned(), |b| format!("{b:.0} B")),
+                        round
+                            .bytes_heal
+                            .map_or_else(|| "—".to_owned(), |b| format!("{b:.0} B")),
                     );
                 }
             }
@@ -1919,7 +2115,8 @@ fn print_details(reports: &[SizeReport]) {
                 "- catch-up: {} rows loaded on node 0 in {} ({} rows/s), on all {} nodes {} after the load began; \
                  new node accepting {} after its restart began, first row at {}, all rows at {} \
                  ({} rows/s overall, {} rows/s from first row to last); its VmRSS then {}; \
-                 the new node used {} CPU-s meanwhile; {}",
+                 the new node used {} CPU-s meanwhile; {}; gossip bytes received per row delivered: {} while \
+                 the load spread, {} by the new node",
                 count(c.rows as f64),
                 dur(c.loaded_in),
                 count(c.rows as f64 / c.loaded_in.as_secs_f64()),
@@ -1938,6 +2135,10 @@ fn print_details(reports: &[SizeReport]) {
                 c.new_node_cpu
                     .map_or_else(|| "—".to_owned(), |s| format!("{s:.2}")),
                 c.cpu.as_ref().map_or_else(|| "—".to_owned(), cpu_line),
+                c.spread_bytes
+                    .map_or_else(|| "—".to_owned(), |b| format!("{b:.0} B")),
+                c.catchup_bytes
+                    .map_or_else(|| "—".to_owned(), |b| format!("{b:.0} B")),
             ),
             Some(Err(e)) => println!("- catch-up: {e}"),
             None => {}

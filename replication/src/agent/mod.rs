@@ -161,13 +161,15 @@ impl<S: Storage> Agent<S> {
                 });
             }
             let timeout = node.poll_timeout();
-            let now = Instant::now();
+            // Each input carries the time it arrived, not when the wait began.
             tokio::select! {
                 () = &mut shutdown => break,
                 Some(inbound) = inbound.recv() => match inbound {
-                    Inbound::Message { from, message } => node.handle_message(from, message, now),
+                    Inbound::Message { from, message } => {
+                        node.handle_message(from, message, Instant::now());
+                    }
                     Inbound::Sync { from, request, reply } => {
-                        match node.serve_sync(from, &request, now) {
+                        match node.serve_sync(from, &request, Instant::now()) {
                             None => { tokio::spawn(serve::refuse(reply)); }
                             Some(ranges) => {
                                 let path = storage.path().to_path_buf();
@@ -180,10 +182,12 @@ impl<S: Storage> Agent<S> {
                         }
                     }
                 },
-                Some(versions) = local.recv() => node.local_changes(versions, now),
-                Some(report) = reports.recv() => handle_report(&mut node, report, &mut applying, now),
+                Some(versions) = local.recv() => node.local_changes(versions, Instant::now()),
+                Some(report) = reports.recv() => {
+                    handle_report(&mut node, report, &mut applying, Instant::now());
+                }
                 Some(report) = chunks.recv(), if node.apply_backlog() < MAX_APPLY_BACKLOG => {
-                    handle_report(&mut node, report, &mut applying, now);
+                    handle_report(&mut node, report, &mut applying, Instant::now());
                 }
                 () = sleep_until(timeout) => node.handle_timeout(Instant::now()),
             }

@@ -90,21 +90,54 @@ pub fn rss_file(pid: u32) -> Option<u64> {
     status_kb(pid, "RssFile")
 }
 
-/// CPU time of a set of processes (and of this one) over an interval.
+/// Busy CPU seconds of the whole machine so far (every CPU: user, nice,
+/// system, irq, softirq, steal from /proc/stat), and the number of CPUs.
+pub fn machine_busy() -> Option<(f64, usize)> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let mut lines = stat.lines();
+    let total: Vec<f64> = lines
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let cpus = lines.filter(|l| l.starts_with("cpu")).count();
+    // user nice system idle iowait irq softirq steal
+    let busy: f64 = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .filter_map(|i| total.get(*i))
+        .sum();
+    Some((busy / clock_ticks(), cpus.max(1)))
+}
+
+/// CPU time of a set of processes (and of this one, and of the whole
+/// machine) over an interval.
 #[derive(Debug)]
 pub struct CpuMeter {
     pids: Vec<u32>,
     nodes: f64,
     own: f64,
+    machine: Option<(f64, usize)>,
     start: std::time::Instant,
 }
 
-/// CPU seconds the nodes and this process used, and the wall time.
+/// CPU seconds the nodes, this process and the whole machine used, the
+/// wall time and the number of CPUs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CpuUse {
     pub nodes: f64,
     pub bench: f64,
+    pub machine: Option<f64>,
+    pub cpus: usize,
     pub wall: f64,
+}
+
+impl CpuUse {
+    /// CPU seconds used by processes other than the nodes and the bench
+    /// (other builds or tests on a shared machine), if known.
+    pub fn others(&self) -> Option<f64> {
+        self.machine.map(|m| (m - self.nodes - self.bench).max(0.0))
+    }
 }
 
 impl CpuMeter {
@@ -114,15 +147,22 @@ impl CpuMeter {
             pids,
             nodes,
             own: cpu_seconds(std::process::id()).unwrap_or(0.0),
+            machine: machine_busy(),
             start: std::time::Instant::now(),
         }
     }
 
     pub fn stop(&self) -> CpuUse {
         let nodes: f64 = self.pids.iter().filter_map(|p| cpu_seconds(*p)).sum();
+        let machine = match (self.machine, machine_busy()) {
+            (Some((before, _)), Some((after, _))) => Some(after - before),
+            _ => None,
+        };
         CpuUse {
             nodes: nodes - self.nodes,
             bench: cpu_seconds(std::process::id()).unwrap_or(0.0) - self.own,
+            machine,
+            cpus: self.machine.map_or(0, |(_, cpus)| cpus),
             wall: self.start.elapsed().as_secs_f64(),
         }
     }
