@@ -1,16 +1,33 @@
 //! The tokio-postgres client helper.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio_postgres::{Client, Config, NoTls};
 
-/// Connects to `127.0.0.1:port` as user `postgres` to database `postgres`,
-/// without TLS. The connection task is spawned on the current runtime.
+/// Connects to `127.0.0.1:port`; see [`try_connect_to`].
 pub async fn try_connect(port: u16) -> Result<Client, tokio_postgres::Error> {
+    try_connect_to(local(port)).await
+}
+
+/// Like [`try_connect`], but panics with a readable message on failure.
+pub async fn connect(port: u16) -> Client {
+    connect_to(local(port)).await
+}
+
+/// `127.0.0.1:port`.
+pub(crate) fn local(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// Connects to the front door at `addr` as user `postgres` to database
+/// `postgres`, without TLS; the connection task is spawned on the current
+/// runtime.
+pub async fn try_connect_to(addr: SocketAddr) -> Result<Client, tokio_postgres::Error> {
     let mut config = Config::new();
     config
-        .host("127.0.0.1")
-        .port(port)
+        .host(addr.ip().to_string())
+        .port(addr.port())
         .user("postgres")
         .dbname("postgres")
         .connect_timeout(Duration::from_secs(5));
@@ -22,11 +39,11 @@ pub async fn try_connect(port: u16) -> Result<Client, tokio_postgres::Error> {
     Ok(client)
 }
 
-/// Like [`try_connect`], but panics with a readable message on failure.
-pub async fn connect(port: u16) -> Client {
-    match try_connect(port).await {
+/// Like [`try_connect_to`], but panics with a readable message on failure.
+pub async fn connect_to(addr: SocketAddr) -> Client {
+    match try_connect_to(addr).await {
         Ok(client) => client,
-        Err(e) => panic!("cannot connect to 127.0.0.1:{port}: {}", describe_error(&e)),
+        Err(e) => panic!("cannot connect to {addr}: {}", describe_error(&e)),
     }
 }
 

@@ -30,8 +30,9 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::certs::{PeerTlsFiles, TestCa};
 use crate::client::describe_error;
+use crate::client::try_connect_to;
 use crate::partition::Partition;
-use crate::patina::{Patina, log_tail, patina_bin, try_connect_to};
+use crate::patina::{Patina, log_tail, patina_bin};
 
 /// How often a condition is checked while waiting.
 const POLL: Duration = Duration::from_millis(25);

@@ -34,10 +34,10 @@ pub mod rng;
 pub mod wire;
 
 pub use certs::{PeerTlsFiles, TestCa};
-pub use client::{connect, describe_error, try_connect};
+pub use client::{connect, connect_to, describe_error, try_connect, try_connect_to};
 pub use cluster::{Cluster, ClusterOptions, NodeOptions, Outcome, Rows, pairs, wait_until};
 pub use partition::Partition;
-pub use patina::{Patina, connect_to, log_tail, patina_bin, try_connect_to};
+pub use patina::{Patina, log_tail, patina_bin};
 pub use postgres::{PG_BIN_DIR, Postgres, pg_bin_dir};
 pub use process::{StartError, free_port, workspace_root};
 /// The client crate these helpers return, so tests use the same version.

@@ -6,14 +6,15 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::Client;
 
-use crate::client::describe_error;
+use crate::client::connect_to;
 use crate::process::{
-    StartError, free_port, kill_and_reap, print_log_if_panicking, read_log, workspace_root,
+    StartError, free_port, kill_and_reap, print_log_if_panicking, read_log, wait_until_accepting,
+    workspace_root,
 };
 
 /// How long the node may take to accept its first connection.
@@ -178,8 +179,7 @@ impl Patina {
 
     /// Waits until the current run accepts connections.
     async fn wait_ready(&mut self) -> Result<(), StartError> {
-        match wait_until_accepting_at(&self.label, self.pg_addr, &mut self.child, READY_DEADLINE)
-            .await
+        match wait_until_accepting(&self.label, self.pg_addr, &mut self.child, READY_DEADLINE).await
         {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -284,65 +284,6 @@ fn spawn(
         .stderr(log_err)
         .spawn()
         .map_err(|e| StartError(format!("starting {}: {e}", bin.display())))
-}
-
-/// Connects to the front door at `addr` as user `postgres` to database
-/// `postgres`, without TLS; the connection task is spawned on the current
-/// runtime.
-pub async fn try_connect_to(addr: SocketAddr) -> Result<Client, tokio_postgres::Error> {
-    let mut config = Config::new();
-    config
-        .host(addr.ip().to_string())
-        .port(addr.port())
-        .user("postgres")
-        .dbname("postgres")
-        .connect_timeout(Duration::from_secs(5));
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(async move {
-        // An error here ends the connection; the client then sees it closed.
-        let _ = connection.await;
-    });
-    Ok(client)
-}
-
-/// Like [`try_connect_to`], but panics with a readable message on failure.
-pub async fn connect_to(addr: SocketAddr) -> Client {
-    match try_connect_to(addr).await {
-        Ok(client) => client,
-        Err(e) => panic!("cannot connect to {addr}: {}", describe_error(&e)),
-    }
-}
-
-/// Polls a full PostgreSQL-protocol connection to `addr` until one
-/// succeeds, the child exits, or `deadline` passes.
-async fn wait_until_accepting_at(
-    what: &str,
-    addr: SocketAddr,
-    child: &mut Child,
-    deadline: Duration,
-) -> Result<(), String> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| format!("waiting on {what}: {e}"))?
-        {
-            return Err(format!(
-                "{what} exited ({status}) before accepting connections"
-            ));
-        }
-        let last = match try_connect_to(addr).await {
-            Ok(_client) => return Ok(()),
-            Err(e) => describe_error(&e),
-        };
-        if start.elapsed() > deadline {
-            return Err(format!(
-                "{what} did not accept connections on {addr} within {deadline:?} \
-                 (last attempt: {last})"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The last `lines` lines of a log (all of it if shorter), with a note of

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 use tokio_postgres::Client;
 
+use crate::client::local;
 use crate::process::{
     StartError, free_port, kill_and_reap, print_log_if_panicking, read_log, wait_until_accepting,
 };
@@ -172,7 +173,7 @@ impl Postgres {
             run_as,
             dir,
         };
-        match wait_until_accepting("PostgreSQL", port, &mut pg.child, READY_DEADLINE).await {
+        match wait_until_accepting("PostgreSQL", local(port), &mut pg.child, READY_DEADLINE).await {
             Ok(()) => Ok(pg),
             Err(e) => {
                 let log = read_log(&pg.log_path());

@@ -1,12 +1,12 @@
 //! What starting a server needs: free ports, readiness, logs.
 
 use std::fmt;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::client::{describe_error, try_connect};
+use crate::client::{describe_error, try_connect_to};
 
 /// Why a server could not be started; the message says what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,11 +37,11 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Polls a full PostgreSQL-protocol connection to `port` until one succeeds,
-/// the child exits, or `deadline` passes.
+/// Polls a full PostgreSQL-protocol connection to `addr` until one
+/// succeeds, the child exits, or `deadline` passes.
 pub(crate) async fn wait_until_accepting(
     what: &str,
-    port: u16,
+    addr: SocketAddr,
     child: &mut Child,
     deadline: Duration,
 ) -> Result<(), String> {
@@ -55,13 +55,13 @@ pub(crate) async fn wait_until_accepting(
                 "{what} exited ({status}) before accepting connections"
             ));
         }
-        let last = match try_connect(port).await {
+        let last = match try_connect_to(addr).await {
             Ok(_client) => return Ok(()),
             Err(e) => describe_error(&e),
         };
         if start.elapsed() > deadline {
             return Err(format!(
-                "{what} did not accept connections on 127.0.0.1:{port} within {deadline:?} \
+                "{what} did not accept connections on {addr} within {deadline:?} \
                  (last attempt: {last})"
             ));
         }
