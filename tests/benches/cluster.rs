@@ -1271,6 +1271,15 @@ fn membership_gaps(cluster: &Cluster, nodes: &[usize]) -> Vec<(usize, Vec<usize>
 /// Waits until every node's log shows every other node up.
 async fn wait_membership(cluster: &Cluster, deadline: Duration) -> Result<Duration, String> {
     let nodes: Vec<usize> = (0..cluster.len()).collect();
+    let logged = |i: usize| {
+        let log = cluster.log(i);
+        log.contains("member up id=") || log.contains("event=MemberUp(")
+    };
+    if !nodes.iter().any(|&i| logged(i)) {
+        return Err(format!(
+            "not awaited: the nodes do not log \"member up\" (RUST_LOG without {NODE_LOG:?}?)"
+        ));
+    }
     let t = Instant::now();
     loop {
         let gaps = membership_gaps(cluster, &nodes);
