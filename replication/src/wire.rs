@@ -135,10 +135,12 @@ pub(crate) async fn read_frame_sized(
 }
 
 /// Writes one frame to a stream (without finishing it).
-pub async fn write_frame(send: &mut SendStream, message: &Message) -> Result<(), WireError> {
+/// Returns the frame's length in bytes.
+pub async fn write_frame(send: &mut SendStream, message: &Message) -> Result<usize, WireError> {
     let frame = encode(message)?;
+    let len = frame.len();
     send.write_chunk(Bytes::from(frame)).await?;
-    Ok(())
+    Ok(len)
 }
 
 /// Checks the version and the announced length; returns the body length.

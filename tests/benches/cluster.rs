@@ -665,6 +665,16 @@ async fn connect_all(cluster: &Cluster) -> Result<Vec<Client>, String> {
     Ok(clients)
 }
 
+/// `sql` prepared on each client, in order.
+async fn prepare_all(clients: &[Client], sql: &str) -> Result<Vec<Statement>, String> {
+    let mut statements = Vec::with_capacity(clients.len());
+    for (i, client) in clients.iter().enumerate() {
+        statements
+            .push(bounded(|| format!("node {i}: preparing {sql}"), client.prepare(sql)).await?);
+    }
+    Ok(statements)
+}
+
 async fn bounded<T>(
     what: impl FnOnce() -> String,
     query: impl Future<Output = Result<T, patina_tests::tokio_postgres::Error>>,
@@ -945,16 +955,7 @@ async fn propagation(
     let writers = connect_all(cluster).await?;
     let observers = connect_all(cluster).await?;
     let tracker = Tracker::new("probe", 1, n);
-    let mut inserts = Vec::new();
-    for (i, w) in writers.iter().enumerate() {
-        inserts.push(
-            bounded(
-                || format!("node {i}: prepare"),
-                w.prepare(&tracker.insert_sql()),
-            )
-            .await?,
-        );
-    }
+    let inserts = prepare_all(&writers, &tracker.insert_sql()).await?;
     let poll = settings.poll(n);
     let count = (settings.rate * settings.prop_secs).round().max(1.0) as usize;
     let period = Duration::from_secs_f64(1.0 / settings.rate);
@@ -1057,16 +1058,7 @@ async fn throughput(
     let observers = connect_all(cluster).await?;
     let counters = connect_all(cluster).await?;
     let tracker = Tracker::new("probe", 1_000_000_000, n);
-    let mut probe_inserts = Vec::new();
-    for (i, w) in probe_writers.iter().enumerate() {
-        probe_inserts.push(
-            bounded(
-                || format!("node {i}: prepare"),
-                w.prepare(&tracker.insert_sql()),
-            )
-            .await?,
-        );
-    }
+    let probe_inserts = prepare_all(&probe_writers, &tracker.insert_sql()).await?;
     let mut bulk = Vec::new();
     for c in 0..settings.writers {
         let node = c % n;

@@ -4,7 +4,6 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use quinn::{Connection, RecvStream, SendStream};
 
 use super::peer::Session;
@@ -43,15 +42,9 @@ impl SyncClient {
             .open_bi()
             .await
             .map_err(|source| TransportError::ConnectionLost { addr: peer, source })?;
-        let frame = wire::encode(&Message::SyncRequest(request))
-            .map_err(|source| TransportError::Stream { addr: peer, source })?;
-        let len = frame.len();
-        send.write_chunk(Bytes::from(frame))
+        let len = wire::write_frame(&mut send, &Message::SyncRequest(request))
             .await
-            .map_err(|source| TransportError::Stream {
-                addr: peer,
-                source: source.into(),
-            })?;
+            .map_err(|source| TransportError::Stream { addr: peer, source })?;
         // Finishing only fails if the stream was already reset or stopped.
         let _ = send.finish();
         shared.counters.sent(len);
@@ -122,15 +115,9 @@ impl SyncReply {
     pub async fn send(&mut self, message: &Message) -> Result<(), TransportError> {
         let peer = self.peer;
         let send = self.send.as_mut().ok_or(TransportError::Closed)?;
-        let frame = wire::encode(message)
-            .map_err(|source| TransportError::Stream { addr: peer, source })?;
-        let len = frame.len();
-        send.write_chunk(Bytes::from(frame))
+        let len = wire::write_frame(send, message)
             .await
-            .map_err(|source| TransportError::Stream {
-                addr: peer,
-                source: source.into(),
-            })?;
+            .map_err(|source| TransportError::Stream { addr: peer, source })?;
         self.shared.counters.sent(len);
         Ok(())
     }
