@@ -19,6 +19,10 @@ pub enum Error {
     /// A column no table in scope has (42703).
     #[error("column \"{0}\" does not exist")]
     UndefinedColumn(String),
+    /// A column named where it must exist: `context` is PostgreSQL's
+    /// `of relation "t"`, `named in key`, … (42703).
+    #[error("column \"{column}\" {context} does not exist")]
+    UndefinedColumnIn { column: String, context: String },
     /// A column name more than one table in scope has (42702).
     #[error("column reference \"{0}\" is ambiguous")]
     AmbiguousColumn(String),
@@ -121,6 +125,9 @@ pub enum Error {
     /// A type name that names no type (42704).
     #[error("type \"{0}\" does not exist")]
     UndefinedType(String),
+    /// A collation that does not exist (42704).
+    #[error("collation \"{0}\" does not exist")]
+    UndefinedCollation(String),
     /// A column outside `GROUP BY` and aggregates in a grouped query
     /// (42803).
     #[error(
@@ -135,6 +142,14 @@ pub enum Error {
     /// that do not lead the `ORDER BY` (42P10).
     #[error("{0}")]
     InvalidColumnReference(String),
+    /// A table definition PostgreSQL refuses, as a second primary key
+    /// (42P16).
+    #[error("{0}")]
+    InvalidTableDefinition(String),
+    /// An option's value PostgreSQL refuses, in its words, as `COPY format
+    /// "xml" not recognized` (22023).
+    #[error("{0}")]
+    InvalidParameterValue(String),
 }
 
 impl Error {
@@ -146,7 +161,7 @@ impl Error {
             Error::NullValue { .. } => "23502",
             Error::UnknownSetting(_) => "42704",
             Error::UndefinedTable(_) | Error::MissingFromEntry(_) => "42P01",
-            Error::UndefinedColumn(_) => "42703",
+            Error::UndefinedColumn(_) | Error::UndefinedColumnIn { .. } => "42703",
             Error::AmbiguousColumn(_) => "42702",
             Error::UndefinedFunction(_) | Error::UndefinedOperator(_) => "42883",
             Error::DatatypeMismatch(_) => "42804",
@@ -161,12 +176,14 @@ impl Error {
             Error::InvalidRegex(_) => "2201B",
             Error::InvalidArgument(_) => "2201F",
             Error::CardinalityViolation(_) => "21000",
-            Error::UndefinedType(_) => "42704",
+            Error::UndefinedType(_) | Error::UndefinedCollation(_) => "42704",
             Error::NegativeRowCount { is_limit: true } => "2201W",
             Error::NegativeRowCount { is_limit: false } => "2201X",
             Error::Grouping(_) => "42803",
             Error::WrongObjectType(_) => "42809",
             Error::InvalidColumnReference(_) => "42P10",
+            Error::InvalidTableDefinition(_) => "42P16",
+            Error::InvalidParameterValue(_) => "22023",
         }
     }
 }

@@ -27,10 +27,13 @@
 //! - [`functions`]: the SQLite scalar functions, aggregates and collation
 //!   the translation emits; register them on every connection that opens a
 //!   patina database.
+//! - [`catalog`]: the system relations (`pg_catalog`,
+//!   `information_schema`) as SQLite views over the live schema.
 //! - [`error`]: the error enum and its SQLSTATE codes.
 //! - [`server`]: the pgwire server: connections, sessions, transactions,
 //!   the simple and extended protocols, on the store.
 
+pub mod catalog;
 pub mod error;
 pub mod functions;
 pub mod server;

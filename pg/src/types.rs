@@ -106,6 +106,9 @@ pub enum Scalar {
     Char,
     /// `regtype`: a type, by OID (only `pg_typeof` returns it)
     Regtype,
+    /// `regclass`: a relation, by OID (see [`crate::catalog`]); a result
+    /// column of this type is sent as the relation's name, as `text`
+    Regclass,
 }
 
 /// The SQLite storage class patina uses for a PostgreSQL type.
@@ -179,6 +182,8 @@ impl PgType {
     pub const CHAR: PgType = PgType::scalar_type(Scalar::Char);
     /// `regtype`
     pub const REGTYPE: PgType = PgType::scalar_type(Scalar::Regtype);
+    /// `regclass`
+    pub const REGCLASS: PgType = PgType::scalar_type(Scalar::Regclass);
 
     /// The scalar type `scalar`.
     pub const fn scalar_type(scalar: Scalar) -> PgType {
@@ -251,6 +256,7 @@ impl PgType {
             Scalar::Oid => (26, 1028),
             Scalar::Char => (18, 1002),
             Scalar::Regtype => (2206, 2211),
+            Scalar::Regclass => (2205, 2210),
         };
         if self.array { array } else { scalar }
     }
@@ -286,7 +292,8 @@ impl PgType {
             | Scalar::Int4
             | Scalar::Int8
             | Scalar::Oid
-            | Scalar::Regtype => Storage::Integer,
+            | Scalar::Regtype
+            | Scalar::Regclass => Storage::Integer,
             Scalar::Float4 | Scalar::Float8 => Storage::Real,
             Scalar::Bytea => Storage::Blob,
             _ => Storage::Text,
@@ -375,6 +382,7 @@ impl PgType {
                 Scalar::Numeric(numeric_modifier(info, data_type)?)
             }
             DataType::Uuid => Scalar::Uuid,
+            DataType::Regclass => Scalar::Regclass,
             DataType::Custom(name, modifiers) if modifiers.is_empty() => {
                 return PgType::from_name(&custom_name(name)).ok_or_else(unsupported);
             }
@@ -436,6 +444,11 @@ impl PgType {
             ("oid", []) => Scalar::Oid,
             ("\"char\"", []) => Scalar::Char,
             ("regtype", []) => Scalar::Regtype,
+            ("regclass", []) => Scalar::Regclass,
+            // the other object-identifier types are their OIDs
+            ("regnamespace" | "regproc" | "regprocedure" | "regrole" | "regoper", []) => {
+                Scalar::Oid
+            }
             _ => return None,
         };
         Some(PgType::scalar_type(scalar))
@@ -443,7 +456,7 @@ impl PgType {
 }
 
 /// Every scalar type without modifiers, for lookups by OID.
-const ALL_SCALARS: [Scalar; 23] = [
+const ALL_SCALARS: [Scalar; 24] = [
     Scalar::Bool,
     Scalar::Bytea,
     Scalar::Int2,
@@ -467,6 +480,7 @@ const ALL_SCALARS: [Scalar; 23] = [
     Scalar::Oid,
     Scalar::Char,
     Scalar::Regtype,
+    Scalar::Regclass,
 ];
 
 fn custom_name(name: &ObjectName) -> String {
@@ -537,6 +551,7 @@ impl fmt::Display for PgType {
             Scalar::Oid => f.write_str("oid")?,
             Scalar::Char => f.write_str("\"char\"")?,
             Scalar::Regtype => f.write_str("regtype")?,
+            Scalar::Regclass => f.write_str("regclass")?,
         }
         if self.array {
             f.write_str("[]")?;
@@ -588,6 +603,7 @@ mod tests {
             ("oid", 26, 1028),
             ("\"char\"", 18, 1002),
             ("regtype", 2206, 2211),
+            ("regclass", 2205, 2210),
         ];
         for (name, oid, array_oid) in expected {
             let t = PgType::from_name(name).expect(name);

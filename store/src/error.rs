@@ -51,6 +51,15 @@ pub enum SchemaError {
     ReservedName { name: String },
     #[error("table {table} does not exist")]
     NoSuchTable { table: String },
+    #[error("multiple primary keys for table \"{table}\" are not allowed")]
+    PrimaryKeyExists { table: String },
+    #[error("column \"{column}\" of relation \"{table}\" contains null values")]
+    NullInKey { table: String, column: String },
+    /// `key` is PostgreSQL's `(a, b)=(1, 2)` of one duplicated key.
+    #[error("could not create unique index \"{table}_pkey\": key {key} is duplicated")]
+    DuplicateKey { table: String, key: String },
+    #[error("table {table}: its definition cannot be rebuilt with a primary key")]
+    CannotRebuild { table: String },
     #[error("the schema change failed in SQLite: {0}")]
     Sqlite(String),
 }
@@ -71,6 +80,8 @@ pub enum MergeError {
     UnknownColumn { table: String, column: String },
     #[error("malformed change for table {table}: {reason}")]
     Malformed { table: String, reason: String },
+    #[error("applying the cluster's schema failed: {reason}")]
+    Schema { reason: String },
     #[error("a merge cannot run inside an open transaction")]
     InTransaction,
     #[error("SQLite failed during the merge: {0}")]

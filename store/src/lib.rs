@@ -21,6 +21,8 @@
 //!   judging schema changes (`schema::rules`).
 //! - `merge`, `extract`: applying and reading change sets; `compact`:
 //!   trimming the version log; `pack`: the key encoding the log uses.
+//! - `declared_schema`: the schema as replicated rows, and bringing a
+//!   node's tables up to them after a merge.
 //! - `bookkeeping`: applied versions per remote site, as ranges.
 //! - [`Reader`]: changes and bookkeeping read on a connection of its own.
 //! - `sites`: site ids by ordinal.
@@ -30,6 +32,7 @@ mod bookkeeping;
 mod capture;
 pub mod change;
 mod compact;
+mod declared_schema;
 mod error;
 mod extract;
 mod merge;
@@ -51,5 +54,5 @@ pub use merge::MergeOutcome;
 pub use reader::Reader;
 pub use schema::SchemaChange;
 pub use site::SiteId;
-pub use store::{Durability, Store};
+pub use store::{Durability, Metadata, Store};
 pub use value::Value;

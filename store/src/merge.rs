@@ -10,6 +10,7 @@
 //! row wins.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use rusqlite::{Connection, ToSql, params, params_from_iter};
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::extract::VERSION_MARKER;
 use crate::schema::{Registry, TableInfo};
 use crate::sites::Sites;
-use crate::{Change, MergeError, SiteId, Value, Versions, bookkeeping, pack, row_state};
+use crate::{
+    Change, MergeError, SiteId, Value, Versions, bookkeeping, declared_schema, pack, row_state,
+};
 
 /// What a merge did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,13 +31,17 @@ pub struct MergeOutcome {
     pub versions_skipped: u64,
     /// Cells (values or row lives) that changed.
     pub cells_changed: u64,
+    /// The schema changed, or a table registered as [`Metadata::Schema`]
+    /// did: caches of either are stale.
+    pub schema_changed: bool,
 }
 
 pub(crate) fn merge(
     conn: &Connection,
-    registry: &Registry,
+    registry: &mut Registry,
     sites: &mut Sites,
     batch: &[Versions],
+    schema_metadata: &BTreeSet<String>,
 ) -> Result<MergeOutcome, MergeError> {
     let mut outcome = MergeOutcome::default();
     for item in batch {
@@ -66,16 +73,23 @@ pub(crate) fn merge(
                 site_id,
                 db_version: set.db_version,
             };
-            for change in &set.changes {
-                let table =
-                    registry
-                        .get(&change.table)
-                        .ok_or_else(|| MergeError::UnknownTable {
-                            table: change.table.clone(),
-                        })?;
-                if cell.apply(table, change)? {
-                    outcome.cells_changed += 1;
-                }
+            // The schema first: the rest of the version may need it.
+            let (schema_changes, data): (Vec<&Change>, Vec<&Change>) = set
+                .changes
+                .iter()
+                .partition(|change| change.table.eq_ignore_ascii_case(declared_schema::TABLE));
+            if cell.apply_all(registry, &schema_changes, &mut outcome)? {
+                outcome.schema_changed = true;
+                declared_schema::reconcile(conn, registry).map_err(|error| MergeError::Schema {
+                    reason: error.to_string(),
+                })?;
+            }
+            if cell.apply_all(registry, &data, &mut outcome)?
+                && data
+                    .iter()
+                    .any(|change| schema_metadata.contains(&change.table.to_ascii_lowercase()))
+            {
+                outcome.schema_changed = true;
             }
         }
         if ord == 0 {
@@ -111,6 +125,28 @@ struct Cell<'a> {
 }
 
 impl Cell<'_> {
+    /// Applies `changes`; true if any cell changed.
+    fn apply_all(
+        &self,
+        registry: &Registry,
+        changes: &[&Change],
+        outcome: &mut MergeOutcome,
+    ) -> Result<bool, MergeError> {
+        let mut changed = false;
+        for change in changes {
+            let table = registry
+                .get(&change.table)
+                .ok_or_else(|| MergeError::UnknownTable {
+                    table: change.table.clone(),
+                })?;
+            if self.apply(table, change)? {
+                outcome.cells_changed += 1;
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
     /// Applies one change; true if the table or its row's life changed.
     fn apply(&self, table: &TableInfo, change: &Change) -> Result<bool, MergeError> {
         let malformed = |reason: &str| MergeError::Malformed {

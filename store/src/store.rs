@@ -1,7 +1,7 @@
 //! The store: one SQLite file, its bookkeeping, and the operations the rest
 //! of patina uses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::bookkeeping::SiteProgress;
 use crate::capture::{self, CaptureState};
 use crate::compact::Compaction;
+use crate::declared_schema;
 use crate::schema::{self, Registry, SchemaChange};
 use crate::sites::Sites;
 use crate::{
@@ -57,6 +58,18 @@ pub struct Store {
     registry: Registry,
     sites: Sites,
     compaction: crate::compact::Cursor,
+    /// Internal tables registered as [`Metadata::Schema`] (lower-cased).
+    schema_metadata: BTreeSet<String>,
+}
+
+/// What one of the caller's own replicated tables holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metadata {
+    /// Describes the schema (a merge changing it reports
+    /// [`MergeOutcome::schema_changed`]).
+    Schema,
+    /// Travels like data.
+    Data,
 }
 
 impl Store {
@@ -81,7 +94,8 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(1024);
         let capture = capture::install(&conn)?;
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {BOOKKEEPING} COMMIT;"))?;
-        let registry = Registry::load(&conn)?;
+        let mut registry = Registry::load(&conn)?;
+        install_declared_schema(&conn, &mut registry)?;
         let sites = Sites::load(&conn)?;
         tracing::debug!(path = %path.display(), site_id = %sites.local(), "store opened");
         Ok(Store {
@@ -91,6 +105,7 @@ impl Store {
             registry,
             sites,
             compaction: crate::compact::Cursor::default(),
+            schema_metadata: BTreeSet::new(),
         })
     }
 
@@ -131,15 +146,41 @@ impl Store {
         Ok(crate::merge::local_version(&self.conn)?)
     }
 
-    /// Names of the replicated tables.
+    /// Names of the replicated user tables.
     pub fn replicated_tables(&self) -> Vec<String> {
-        self.registry.tables().map(|t| t.name.clone()).collect()
+        self.registry
+            .tables()
+            .filter(|t| !schema::is_internal(&t.name))
+            .map(|t| t.name.clone())
+            .collect()
     }
 
     /// Runs DDL: new tables become replicated, new columns and indexes apply
     /// on the fly; an unsafe change is refused and nothing changes.
     pub fn apply_ddl(&mut self, sql: &str) -> Result<SchemaChange, SchemaError> {
-        schema::apply_ddl(&self.conn, &mut self.registry, sql)
+        let conn = &self.conn;
+        let registry = &mut self.registry;
+        let changed = schema::in_savepoint(conn, || {
+            let change = schema::apply_ddl(conn, registry, sql)?;
+            declared_schema::record(conn, registry)?;
+            Ok(change)
+        });
+        if changed.is_err() {
+            self.registry = Registry::load(&self.conn)?;
+        }
+        changed
+    }
+
+    /// Gives a local table (one created without a key) the primary key
+    /// `key`, rebuilding it, which makes it replicated. Refused if it has
+    /// a key already, or its rows hold NULL or duplicate keys.
+    pub fn add_primary_key(
+        &mut self,
+        table: &str,
+        key: &[String],
+    ) -> Result<SchemaChange, SchemaError> {
+        let sql = schema::add_primary_key_sql(&self.conn, &self.registry, table, key)?;
+        self.apply_ddl(&sql)
     }
 
     /// Re-reads which tables are replicated, after a transaction that ran
@@ -151,7 +192,31 @@ impl Store {
 
     /// Makes an existing table replicated.
     pub fn make_crr(&mut self, table: &str) -> Result<(), SchemaError> {
-        schema::make_crr(&self.conn, &mut self.registry, table)
+        let conn = &self.conn;
+        let registry = &mut self.registry;
+        let made = schema::in_savepoint(conn, || {
+            schema::make_crr(conn, registry, table)?;
+            Ok(declared_schema::record(conn, registry)?)
+        });
+        if made.is_err() {
+            self.registry = Registry::load(&self.conn)?;
+        }
+        made
+    }
+
+    /// Makes one of the caller's own tables (named `__patina…`, a name users
+    /// cannot take) replicated, holding `metadata`. Call it at every open:
+    /// what the table holds is not persisted.
+    pub fn make_internal_crr(
+        &mut self,
+        table: &str,
+        metadata: Metadata,
+    ) -> Result<(), SchemaError> {
+        schema::make_internal_crr(&self.conn, &mut self.registry, table)?;
+        if metadata == Metadata::Schema {
+            self.schema_metadata.insert(table.to_ascii_lowercase());
+        }
+        Ok(())
     }
 
     /// What this node has of `site`'s versions within `versions`: change
@@ -175,13 +240,20 @@ impl Store {
         let _paused = self.capture.pause();
         let known_sites = self.sites.len();
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let merged = crate::merge::merge(&self.conn, &self.registry, &mut self.sites, batch)
-            .and_then(|outcome| Ok(self.conn.execute_batch("COMMIT").map(|()| outcome)?));
+        let merged = crate::merge::merge(
+            &self.conn,
+            &mut self.registry,
+            &mut self.sites,
+            batch,
+            &self.schema_metadata,
+        )
+        .and_then(|outcome| Ok(self.conn.execute_batch("COMMIT").map(|()| outcome)?));
         if merged.is_err() {
             if !self.conn.is_autocommit() {
                 self.conn.execute_batch("ROLLBACK")?;
             }
             self.sites.truncate(known_sites);
+            self.registry = Registry::load(&self.conn)?;
         }
         merged
     }
@@ -213,5 +285,22 @@ impl Store {
     /// gaps below it: what a peer compares with its own to know what to send.
     pub fn sync_state(&self) -> Result<BTreeMap<SiteId, SiteProgress>, ReadError> {
         crate::reader::sync_state(&self.conn, &self.sites)
+    }
+}
+
+/// Makes sure the schema is replicated state (see [`declared_schema`]),
+/// recording tables created before it was.
+fn install_declared_schema(conn: &Connection, registry: &mut Registry) -> Result<(), OpenError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let installed = declared_schema::install(conn, registry)
+        .and_then(|()| Ok(declared_schema::record(conn, registry)?));
+    match installed {
+        Ok(()) => Ok(conn.execute_batch("COMMIT")?),
+        Err(error) => {
+            conn.execute_batch("ROLLBACK")?;
+            Err(OpenError::Corrupt(format!(
+                "cannot keep the schema as replicated state: {error}"
+            )))
+        }
     }
 }

@@ -30,9 +30,9 @@ fn cells(changes: &[Change]) -> Vec<Cell<'_>> {
 fn insert_clocks_every_column_including_unnamed_ones() {
     let s = TempStore::with_schema(ITEMS);
     s.exec("INSERT INTO items (id, name) VALUES (1, 'apple')");
-    assert_eq!(s.store.db_version().unwrap(), 1);
+    assert_eq!(s.writes(), 1);
     assert_eq!(
-        cells(&s.local_changes(1)),
+        cells(&s.write_changes(1)),
         vec![
             (vec![int(1)], None, Value::Null, 1, 1),
             (vec![int(1)], Some("name"), text("apple"), 1, 1),
@@ -46,8 +46,8 @@ fn each_transaction_gets_one_db_version() {
     let s = TempStore::with_schema(ITEMS);
     s.exec("BEGIN; INSERT INTO items VALUES (1, 'a', 1); INSERT INTO items VALUES (2, 'b', 2); UPDATE items SET qty = 5; COMMIT;");
     s.exec("INSERT INTO items VALUES (3, 'c', 3), (4, 'd', 4)");
-    assert_eq!(s.store.db_version().unwrap(), 2);
-    let first = s.local_changes(1);
+    assert_eq!(s.writes(), 2);
+    let first = s.write_changes(1);
     assert_eq!(first.len(), 6);
     // seq orders the row writes of one transaction; a row's cells share it.
     let seq_of = |id: i64| -> Vec<u64> {
@@ -67,7 +67,7 @@ fn each_transaction_gets_one_db_version() {
             .iter()
             .any(|c| c.column.as_deref() == Some("qty") && c.value == int(5) && c.col_version == 2)
     );
-    assert_eq!(s.local_changes(2).len(), 6);
+    assert_eq!(s.write_changes(2).len(), 6);
 }
 
 #[test]
@@ -76,15 +76,11 @@ fn update_clocks_only_changed_columns() {
     s.exec("INSERT INTO items VALUES (1, 'a', 1)");
     s.exec("UPDATE items SET name = 'b', qty = 1 WHERE id = 1");
     assert_eq!(
-        cells(&s.local_changes(2)),
+        cells(&s.write_changes(2)),
         vec![(vec![int(1)], Some("name"), text("b"), 2, 1)]
     );
     s.exec("UPDATE items SET qty = qty WHERE id = 1");
-    assert_eq!(
-        s.store.db_version().unwrap(),
-        2,
-        "a no-op update takes no version"
-    );
+    assert_eq!(s.writes(), 2, "a no-op update takes no version");
 }
 
 #[test]
@@ -94,16 +90,16 @@ fn delete_then_reinsert_restarts_column_versions() {
     s.exec("UPDATE items SET name = 'b'");
     s.exec("DELETE FROM items WHERE id = 1");
     assert_eq!(
-        cells(&s.local_changes(3)),
+        cells(&s.write_changes(3)),
         vec![(vec![int(1)], None, Value::Null, 2, 2)]
     );
     assert!(matches!(
-        s.store.changes(s.store.site_id(), 1..=2).unwrap().as_slice(),
-        [patina_store::Versions::Cleared { versions, .. }] if *versions == (1..=2)
+        s.store.changes(s.store.site_id(), 2..=3).unwrap().as_slice(),
+        [patina_store::Versions::Cleared { versions, .. }] if *versions == (2..=3)
     ));
     s.exec("INSERT INTO items (id, name) VALUES (1, 'c')");
     assert_eq!(
-        cells(&s.local_changes(4)),
+        cells(&s.write_changes(4)),
         vec![
             (vec![int(1)], None, Value::Null, 3, 3),
             (vec![int(1)], Some("name"), text("c"), 1, 3),
@@ -120,7 +116,7 @@ fn upsert_is_captured_as_an_update() {
         "INSERT INTO items VALUES (1, 'x', 9) ON CONFLICT (id) DO UPDATE SET qty = excluded.qty",
     );
     assert_eq!(
-        cells(&s.local_changes(2)),
+        cells(&s.write_changes(2)),
         vec![(vec![int(1)], Some("qty"), int(9), 2, 1)]
     );
 }
@@ -131,7 +127,7 @@ fn primary_key_update_deletes_old_row_and_creates_new() {
     s.exec("INSERT INTO items VALUES (1, 'a', 1)");
     s.exec("UPDATE items SET id = 2 WHERE id = 1");
     assert_eq!(
-        cells(&s.local_changes(2)),
+        cells(&s.write_changes(2)),
         vec![
             (vec![int(1)], None, Value::Null, 2, 2),
             (vec![int(2)], None, Value::Null, 1, 1),
@@ -146,11 +142,11 @@ fn rolled_back_transaction_leaves_no_trace() {
     let s = TempStore::with_schema(ITEMS);
     s.exec("INSERT INTO items VALUES (1, 'a', 1)");
     s.exec("BEGIN; UPDATE items SET name = 'z'; INSERT INTO items VALUES (2, 'b', 2); ROLLBACK;");
-    assert_eq!(s.store.db_version().unwrap(), 1);
+    assert_eq!(s.writes(), 1);
     s.exec("UPDATE items SET qty = 7");
-    assert_eq!(s.store.db_version().unwrap(), 2);
+    assert_eq!(s.writes(), 2);
     assert_eq!(
-        cells(&s.local_changes(2)),
+        cells(&s.write_changes(2)),
         vec![(vec![int(1)], Some("qty"), int(7), 2, 1)]
     );
 }
@@ -162,12 +158,12 @@ fn rollback_to_savepoint_keeps_the_rest_of_the_transaction() {
         "BEGIN; INSERT INTO items VALUES (1, 'a', 1); SAVEPOINT sp; INSERT INTO items VALUES (2, 'b', 2); \
          ROLLBACK TO sp; RELEASE sp; COMMIT;",
     );
-    assert_eq!(s.store.db_version().unwrap(), 1);
-    assert!(s.local_changes(1).iter().all(|c| c.pk == vec![int(1)]));
+    assert_eq!(s.writes(), 1);
+    assert!(s.write_changes(1).iter().all(|c| c.pk == vec![int(1)]));
     // A transaction whose only write was rolled back to a savepoint takes no version.
     s.exec("BEGIN; SAVEPOINT sp; UPDATE items SET qty = 3; ROLLBACK TO sp; RELEASE sp; COMMIT;");
     s.exec("UPDATE items SET qty = 4");
-    assert_eq!(s.store.db_version().unwrap(), 2);
+    assert_eq!(s.writes(), 2);
 }
 
 #[test]
@@ -178,7 +174,7 @@ fn composite_and_text_keys_are_captured() {
     s.exec("INSERT INTO edges VALUES ('a', 'b', 1.5)");
     s.exec("UPDATE edges SET weight = 2.5 WHERE src = 'a'");
     assert_eq!(
-        cells(&s.local_changes(2)),
+        cells(&s.write_changes(2)),
         vec![(
             vec![text("a"), text("b")],
             Some("weight"),
@@ -193,10 +189,10 @@ fn composite_and_text_keys_are_captured() {
 fn existing_rows_are_clocked_when_a_table_becomes_replicated() {
     let mut s = TempStore::new();
     s.exec("CREATE TABLE legacy (k TEXT PRIMARY KEY NOT NULL, v TEXT); INSERT INTO legacy VALUES ('x', '1'), ('y', '2');");
-    assert_eq!(s.store.db_version().unwrap(), 0);
+    assert_eq!(s.writes(), 0);
     s.store.make_crr("legacy").unwrap();
-    assert_eq!(s.store.db_version().unwrap(), 1);
-    assert_eq!(s.local_changes(1).len(), 4);
+    assert_eq!(s.writes(), 1);
+    assert_eq!(s.write_changes(1).len(), 4);
 }
 
 #[test]
@@ -206,7 +202,7 @@ fn changes_are_detected_byte_for_byte_whatever_the_collation() {
     s.exec("INSERT INTO t VALUES (1, 'abc')");
     s.exec("UPDATE t SET v = 'ABC'");
     assert_eq!(
-        cells(&s.local_changes(2)),
+        cells(&s.write_changes(2)),
         vec![(vec![int(1)], Some("v"), text("ABC"), 2, 1)]
     );
 }

@@ -20,24 +20,29 @@ fn reopen_keeps_site_id_versions_clocks_and_bookkeeping() {
     let everything = a.everything();
     let state = a.store.sync_state().unwrap();
     let path = a.store.path().to_path_buf();
-    let TempStore { store, dir } = a;
+    let TempStore {
+        store,
+        dir,
+        schema_version,
+    } = a;
     drop(store);
 
     let mut reopened = Store::open(&path).unwrap();
     assert_eq!(reopened.site_id(), site);
-    assert_eq!(reopened.db_version().unwrap(), 2);
+    assert_eq!(reopened.db_version().unwrap(), schema_version + 2);
     assert_eq!(reopened.sync_state().unwrap(), state);
     let a = TempStore {
         store: reopened,
         dir,
+        schema_version,
     };
     assert_eq!(a.everything(), everything);
 
     // Capture and merge carry on where they were.
     a.exec("UPDATE items SET name = 'a3' WHERE id = 3");
-    assert_eq!(a.store.db_version().unwrap(), 3);
+    assert_eq!(a.writes(), 3);
     let name = a
-        .local_changes(3)
+        .write_changes(3)
         .into_iter()
         .find(|c| c.column.is_some())
         .unwrap();

@@ -48,7 +48,7 @@ fn create_table_makes_it_replicated() {
         change,
         SchemaChange {
             new_tables: vec!["items".into()],
-            altered_tables: vec![]
+            ..SchemaChange::default()
         }
     );
     assert_eq!(s.store.replicated_tables(), vec!["items".to_owned()]);
@@ -65,7 +65,7 @@ fn add_column_on_a_live_table_keeps_clocks_and_captures_the_column() {
         .unwrap();
     assert_eq!(change.altered_tables, vec!["items".to_owned()]);
     s.exec("UPDATE items SET name = 'c', price = 9.5");
-    let changes = s.local_changes(3);
+    let changes = s.write_changes(4);
     let name = changes
         .iter()
         .find(|c| c.column.as_deref() == Some("name"))
@@ -82,7 +82,7 @@ fn add_column_on_a_live_table_keeps_clocks_and_captures_the_column() {
     assert_eq!(price.col_version, 1);
     s.exec("INSERT INTO items (id) VALUES (2)");
     assert!(
-        s.local_changes(4)
+        s.write_changes(5)
             .iter()
             .any(|c| c.column.as_deref() == Some("price"))
     );
@@ -100,15 +100,99 @@ fn indexes_can_be_added_and_dropped() {
 }
 
 #[test]
-fn table_without_primary_key_is_refused() {
+fn table_without_primary_key_stays_local() {
     let mut s = TempStore::new();
     assert_eq!(
         s.store.apply_ddl("CREATE TABLE loose (a TEXT)"),
-        Err(SchemaError::NoPrimaryKey {
-            table: "loose".into()
+        Ok(SchemaChange {
+            local_tables: vec!["loose".into()],
+            ..SchemaChange::default()
         })
     );
-    assert!(schema_sql(&s).iter().all(|sql| !sql.contains("loose")));
+    assert!(s.store.replicated_tables().is_empty());
+    let before = s.store.db_version().expect("db_version");
+    s.exec("INSERT INTO loose VALUES ('x')");
+    assert_eq!(s.store.db_version().expect("db_version"), before);
+}
+
+#[test]
+fn adding_a_primary_key_rebuilds_a_local_table_as_replicated() {
+    let mut s = TempStore::new();
+    s.store
+        .apply_ddl("CREATE TABLE acc (aid INTEGER NOT NULL, bal INTEGER DEFAULT (0) CHECK (bal > -100), note TEXT)")
+        .unwrap();
+    s.store
+        .apply_ddl("CREATE INDEX acc_note ON acc (note)")
+        .unwrap();
+    s.exec("INSERT INTO acc VALUES (2, 5, 'b'), (1, 7, NULL)");
+    let change = s.store.add_primary_key("acc", &["aid".into()]).unwrap();
+    assert_eq!(change.new_tables, vec!["acc".to_owned()]);
+    assert_eq!(s.store.replicated_tables(), vec!["acc".to_owned()]);
+    assert_eq!(
+        s.dump("acc"),
+        vec![
+            vec![int(1), int(7), patina_store::Value::Null],
+            vec![int(2), int(5), text("b")]
+        ]
+    );
+    // The rows it held were clocked: they replicate.
+    assert!(!s.everything().is_empty());
+    // Its index and CHECK came along; the key holds.
+    let indexes: i64 = s
+        .store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'acc_note'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 1);
+    assert!(
+        s.store
+            .conn()
+            .execute_batch("INSERT INTO acc VALUES (3, -500, 'c')")
+            .is_err()
+    );
+    assert!(
+        s.store
+            .conn()
+            .execute_batch("INSERT INTO acc VALUES (1, 0, 'again')")
+            .is_err()
+    );
+    assert_eq!(
+        s.store.add_primary_key("acc", &["bal".into()]),
+        Err(SchemaError::PrimaryKeyExists {
+            table: "acc".into()
+        })
+    );
+}
+
+#[test]
+fn a_key_over_nulls_or_duplicates_is_refused_and_changes_nothing() {
+    let mut s = TempStore::new();
+    s.store
+        .apply_ddl("CREATE TABLE h (a INTEGER, b TEXT)")
+        .unwrap();
+    s.exec("INSERT INTO h VALUES (1, 'x'), (1, 'y'), (NULL, 'z')");
+    let before = schema_sql(&s);
+    assert_eq!(
+        s.store.add_primary_key("h", &["b".into(), "a".into()]),
+        Err(SchemaError::NullInKey {
+            table: "h".into(),
+            column: "a".into()
+        })
+    );
+    s.exec("DELETE FROM h WHERE a IS NULL");
+    assert_eq!(
+        s.store.add_primary_key("h", &["a".into()]),
+        Err(SchemaError::DuplicateKey {
+            table: "h".into(),
+            key: "(a)=(1)".into()
+        })
+    );
+    assert_eq!(schema_sql(&s), before);
+    assert!(s.store.replicated_tables().is_empty());
 }
 
 #[test]

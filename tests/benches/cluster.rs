@@ -105,10 +105,10 @@ const SPLIT_BATCH: i64 = 1_000;
 const CATCHUP_BATCH: i64 = 5_000;
 const TPUT_PROBE_EVERY: Duration = Duration::from_millis(20);
 
-const TABLES: &str = "CREATE TABLE probe (seq BIGINT PRIMARY KEY, origin INT); \
-     CREATE TABLE bulk (id BIGINT PRIMARY KEY, v TEXT, n INT); \
-     CREATE TABLE split (k BIGINT PRIMARY KEY, v TEXT)";
-const CATCHUP_TABLE: &str = "CREATE TABLE kv (k BIGINT PRIMARY KEY, v TEXT)";
+const TABLES: &str = "CREATE TABLE IF NOT EXISTS probe (seq BIGINT PRIMARY KEY, origin INT); \
+     CREATE TABLE IF NOT EXISTS bulk (id BIGINT PRIMARY KEY, v TEXT, n INT); \
+     CREATE TABLE IF NOT EXISTS split (k BIGINT PRIMARY KEY, v TEXT)";
+const CATCHUP_TABLE: &str = "CREATE TABLE IF NOT EXISTS kv (k BIGINT PRIMARY KEY, v TEXT)";
 
 fn main() {
     // `cargo test --benches` runs bench binaries with no arguments too; only

@@ -38,6 +38,8 @@ use crate::patina::{Patina, log_tail, patina_bin};
 const POLL: Duration = Duration::from_millis(25);
 /// How long one query of the harness may take before it counts as failed.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a new table may take to reach every node.
+const SCHEMA_DEADLINE: Duration = Duration::from_secs(30);
 /// Log lines per node shown when a wait times out.
 const WAIT_LOG_LINES: usize = 30;
 /// Log lines per node printed when a test fails (env
@@ -522,11 +524,12 @@ impl Cluster {
         self.query(i, sql).await;
     }
 
-    /// Runs `sql` on every live node, one after the other.
-    pub async fn exec_all(&self, sql: &str) {
-        for i in self.live() {
-            self.exec(i, sql).await;
-        }
+    /// Creates the (empty) table `table` with `create` on the first live
+    /// node and waits until the schema reached every live node.
+    pub async fn create_table(&self, create: &str, table: &str) {
+        let first = *self.live().first().expect("a live node");
+        self.exec(first, create).await;
+        self.wait_count(SCHEMA_DEADLINE, table, 0).await;
     }
 
     /// `SELECT count(*) FROM <table>` on node `i`.

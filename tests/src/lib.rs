@@ -14,6 +14,9 @@
 //! - [`connect`] / [`try_connect`]: a tokio-postgres client (`NoTls`, user
 //!   and database `postgres`) to a local port; [`connect_to`] /
 //!   [`try_connect_to`] to any address.
+//! - [`ServedListener`]: a pg listener with chosen settings (auth, TLS,
+//!   limits, read only) served in the test's process; [`psql`] runs the
+//!   real psql against it.
 //! - [`Cluster`]: several `patina agent` processes replicating to each
 //!   other, each on a loopback address of its own; nodes can be killed,
 //!   restarted and added, and [`Partition`] cuts the gossip between two
@@ -26,6 +29,7 @@
 mod certs;
 mod client;
 mod cluster;
+mod listener;
 mod partition;
 mod patina;
 mod postgres;
@@ -36,6 +40,7 @@ pub mod wire;
 pub use certs::{PeerTlsFiles, TestCa};
 pub use client::{connect, connect_to, describe_error, try_connect, try_connect_to};
 pub use cluster::{Cluster, ClusterOptions, NodeOptions, Outcome, Rows, pairs, wait_until};
+pub use listener::{PsqlRun, ServedListener, captured_log, psql};
 pub use partition::Partition;
 pub use patina::{Patina, log_tail, patina_bin};
 pub use postgres::{PG_BIN_DIR, Postgres, pg_bin_dir};

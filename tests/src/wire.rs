@@ -336,6 +336,17 @@ pub fn check_backend(message: &Backend) -> Result<(), String> {
             }
             _ => false,
         },
+        // CopyInResponse, CopyOutResponse: format, columns, their formats
+        b'G' | b'H' => {
+            matches!(r.bytes(1), Some([0 | 1]))
+                && match r.i16() {
+                    Some(n) if n >= 0 => (0..n).all(|_| matches!(r.i16(), Some(0 | 1))) && r.done(),
+                    _ => false,
+                }
+        }
+        // CopyData, CopyDone
+        b'd' => true,
+        b'c' => body.is_empty(),
         b'E' | b'N' => {
             let fields = error_fields(body);
             let has = |c: u8| fields.iter().any(|(code, _)| *code == c);

@@ -40,7 +40,7 @@ async fn a_node_with_a_foreign_ca_is_refused() {
         },
     )
     .await;
-    cluster.exec_all(CREATE).await;
+    cluster.create_table(CREATE, "kv").await;
     cluster.exec(0, "INSERT INTO kv VALUES (1, 'from 0')").await;
     cluster.exec(1, "INSERT INTO kv VALUES (2, 'from 1')").await;
     let mut expected = vec![(1, "from 0"), (2, "from 1")];

@@ -18,7 +18,7 @@ const DEADLINE: Duration = Duration::from_secs(120);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_node_receives_100k_rows() {
     let mut cluster = Cluster::start(2, ClusterOptions::default()).await;
-    cluster.exec_all(CREATE).await;
+    cluster.create_table(CREATE, "kv").await;
 
     // node 0 writes the first half, node 1 the second, in transactions of
     // BATCH rows

@@ -31,7 +31,7 @@ async fn halves_converge_after_the_partition_heals() {
     }
     let cluster = Cluster::start(4, ClusterOptions::default()).await;
     cluster
-        .exec_all("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)")
+        .create_table("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)", "kv")
         .await;
     let seed: Vec<String> = (1..=20).map(|k| format!("({k}, 'seed {k}')")).collect();
     cluster

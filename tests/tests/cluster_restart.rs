@@ -18,7 +18,7 @@ const VICTIM: usize = 2;
 async fn restarted_node_catches_up_and_spreads_its_last_writes() {
     let mut cluster = Cluster::start(3, ClusterOptions::default()).await;
     cluster
-        .exec_all("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)")
+        .create_table("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)", "kv")
         .await;
     let mut expected = BTreeMap::new();
 

@@ -17,7 +17,10 @@ async fn ten_nodes_converge_to_the_full_set() {
     let cluster = Cluster::start(NODES, ClusterOptions::default()).await;
     let started = start.elapsed();
     cluster
-        .exec_all("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT, node INTEGER)")
+        .create_table(
+            "CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT, node INTEGER)",
+            "kv",
+        )
         .await;
 
     let writes = (0..NODES).map(|i| {

@@ -14,7 +14,7 @@ const DUMP: &str = "SELECT k, v FROM kv ORDER BY k";
 async fn writes_on_every_node_reach_every_node() {
     let cluster = Cluster::start(3, ClusterOptions::default()).await;
     cluster
-        .exec_all("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)")
+        .create_table("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)", "kv")
         .await;
     let mut expected = BTreeMap::new();
 

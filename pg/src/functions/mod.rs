@@ -10,6 +10,7 @@ mod age;
 mod array;
 mod array_ops;
 mod cast;
+mod catalog;
 mod clock;
 mod datetime;
 mod formatting;
@@ -71,6 +72,7 @@ pub fn register(conn: &Connection, clock: std::sync::Arc<dyn Clock>) -> rusqlite
     array::register(conn)?;
     array_ops::register(conn)?;
     cast::register(conn)?;
+    catalog::register(conn)?;
     datetime::register(conn, clock)?;
     formatting::register(conn)?;
     json::register(conn)?;

@@ -2,6 +2,11 @@
 //! `__patina_pg_columns` beside the SQLite schema (SQLite only keeps a
 //! declared type that decides storage: `INTEGER` serves `integer`,
 //! `bigint` and `serial` alike) and written in the DDL's transaction.
+//!
+//! The table is replicated, like the schema it describes: a table created
+//! on one node arrives on the others with its PostgreSQL types. It is keyed
+//! by (table, column) so columns added concurrently on two nodes both
+//! survive the merge; they order by position, then name.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,9 +15,33 @@ use rusqlite::{Connection, params};
 use crate::translate::{Catalog, StatementKind, TranslatedDdl};
 use crate::types::PgType;
 
-pub(crate) const CREATE: &str = "CREATE TABLE IF NOT EXISTS __patina_pg_columns (
-    tbl TEXT NOT NULL COLLATE NOCASE, pos INTEGER NOT NULL, name TEXT NOT NULL,
-    type TEXT NOT NULL, PRIMARY KEY (tbl, pos)) WITHOUT ROWID";
+pub(crate) const TABLE: &str = "__patina_pg_columns";
+
+pub(crate) const CREATE: &str = "
+    CREATE TABLE IF NOT EXISTS __patina_pg_columns (
+        tbl TEXT NOT NULL, name TEXT NOT NULL, pos INTEGER NOT NULL DEFAULT 0,
+        type TEXT NOT NULL DEFAULT '', PRIMARY KEY (tbl, name)) WITHOUT ROWID";
+
+/// Whether the table is keyed by position, as earlier versions made it
+/// (two nodes adding a column at once would both take the same position).
+pub(crate) fn is_keyed_by_position(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('__patina_pg_columns') WHERE name = 'pos' AND pk > 0",
+        [],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+}
+
+/// Rebuilds a table keyed by position under the current key.
+pub(crate) const MIGRATE: &str = "
+    ALTER TABLE __patina_pg_columns RENAME TO __patina_pg_columns_by_pos;
+    CREATE TABLE __patina_pg_columns (
+        tbl TEXT NOT NULL, name TEXT NOT NULL, pos INTEGER NOT NULL DEFAULT 0,
+        type TEXT NOT NULL DEFAULT '', PRIMARY KEY (tbl, name)) WITHOUT ROWID;
+    INSERT OR IGNORE INTO __patina_pg_columns (tbl, name, pos, type)
+        SELECT tbl, name, pos, type FROM __patina_pg_columns_by_pos;
+    DROP TABLE __patina_pg_columns_by_pos";
 
 /// The user's tables, keyed by lower-cased name: their typed columns and
 /// their primary keys.
@@ -25,8 +54,14 @@ pub(crate) struct Tables {
 impl Tables {
     pub fn load(conn: &Connection) -> rusqlite::Result<Tables> {
         let mut tables: HashMap<String, Vec<(String, PgType)>> = HashMap::new();
-        let mut stmt = conn
-            .prepare_cached("SELECT tbl, name, type FROM __patina_pg_columns ORDER BY tbl, pos")?;
+        // Types may arrive from the cluster for a table this node has not
+        // (a node-local table elsewhere, a table whose creation conflicted).
+        let mut stmt = conn.prepare_cached(
+            "SELECT tbl, name, type FROM __patina_pg_columns
+             WHERE EXISTS (SELECT 1 FROM sqlite_schema
+                           WHERE type = 'table' AND name = tbl COLLATE NOCASE)
+             ORDER BY tbl, pos, name",
+        )?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let (table, name, ty): (String, String, String) =
@@ -99,30 +134,55 @@ impl Catalog for SessionCatalog<'_> {
         self.settings.get(name).cloned()
     }
 
+    fn settings(&self) -> Vec<(String, String)> {
+        self.settings
+            .iter()
+            .map(|(name, value)| {
+                (
+                    super::settings::canonical_name(name).to_owned(),
+                    value.clone(),
+                )
+            })
+            .collect()
+    }
+
     fn primary_key(&self, table: &str) -> Vec<String> {
         self.tables.primary_key(table)
     }
 }
 
-/// Records what a DDL statement did to a table's columns.
+/// Records what a DDL statement did to a table's columns, writing only
+/// what changed (the table is replicated: rewriting unchanged rows would
+/// send them to every node).
 pub(crate) fn record(
     conn: &Connection,
     kind: StatementKind,
     ddl: &TranslatedDdl,
 ) -> rusqlite::Result<()> {
-    let mut forget = conn.prepare_cached("DELETE FROM __patina_pg_columns WHERE tbl = ?1")?;
-    if let Some(old) = &ddl.renamed_from {
+    let mut forget =
+        conn.prepare_cached("DELETE FROM __patina_pg_columns WHERE tbl = ?1 COLLATE NOCASE")?;
+    for old in ddl.renamed_from.iter().chain(&ddl.more_dropped) {
         forget.execute([old])?;
     }
-    forget.execute([&ddl.table])?;
     if kind == StatementKind::DropTable {
+        forget.execute([&ddl.table])?;
         return Ok(());
     }
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO __patina_pg_columns (tbl, pos, name, type) VALUES (?1, ?2, ?3, ?4)",
+    let mut stale = conn.prepare_cached(
+        "DELETE FROM __patina_pg_columns WHERE tbl = ?1 COLLATE NOCASE
+         AND (tbl <> ?1 OR name NOT IN (SELECT value FROM json_each(?2)))",
+    )?;
+    let names: Vec<&str> = ddl.columns.iter().map(|(name, _)| name.as_str()).collect();
+    let names = serde_json::to_string(&names)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    stale.execute(params![ddl.table, names])?;
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO __patina_pg_columns (tbl, name, pos, type) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (tbl, name) DO UPDATE SET pos = excluded.pos, type = excluded.type
+         WHERE pos IS NOT excluded.pos OR type IS NOT excluded.type",
     )?;
     for (pos, (name, ty)) in ddl.columns.iter().enumerate() {
-        insert.execute(params![ddl.table, pos as i64, name, ty.to_string()])?;
+        upsert.execute(params![ddl.table, name, pos as i64, ty.to_string()])?;
     }
     Ok(())
 }

@@ -1,88 +1,94 @@
-//! One client connection: the startup handshake, then the message loop of
+//! One client connection: after its start (`startup`), the message loop of
 //! the simple and extended query protocols. The loop is ours (pgwire gives
 //! framing and message types), so the server can later push messages to an
 //! idle connection.
 
 use std::io;
-use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use pgwire::api::{ClientInfo, PgWireConnectionState};
 use pgwire::messages::data::{NoData, ParameterDescription};
 use pgwire::messages::extendedquery::{
     Bind, BindComplete, Close, CloseComplete, Describe, Execute, Parse, ParseComplete,
     PortalSuspended,
 };
 use pgwire::messages::response::{CommandComplete, EmptyQueryResponse};
-use pgwire::messages::startup::{Authentication, BackendKeyData, ParameterStatus, SecretKey};
+use pgwire::messages::startup::ParameterStatus;
 use pgwire::messages::{PgWireBackendMessage as Out, PgWireFrontendMessage as In};
-use pgwire::tokio::server::{MaybeTls, negotiate_tls};
 use tokio::net::TcpStream;
-use tokio_util::codec::Framed;
 
 use super::database::Database;
 use super::encode;
 use super::errors::PgError;
 use super::execute::Outcome;
-use super::framing::Framing;
+use super::listener::Listener;
 use super::messages;
 use super::session::{Implicit, Plan, Portal, Prepared, Session, Txn};
+use super::startup::{self, Started, Wire};
 use super::statement;
+use super::utility::{self, Utility};
 use crate::types::PgType;
-
-type Wire = Framed<MaybeTls, Framing>;
-
-/// How long a client may take to say who it is.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Serves one client until it leaves; any transaction it left open is
 /// rolled back.
-pub(crate) async fn serve(socket: TcpStream, db: Database) -> io::Result<()> {
-    let Some(mut wire) = negotiate_tls::<()>(socket, None).await? else {
+pub(crate) async fn serve(socket: TcpStream, db: Database, listener: &Listener) -> io::Result<()> {
+    let Some(Started {
+        mut wire,
+        mut session,
+        slot: _slot,
+    }) = startup::start(socket, db, listener).await?
+    else {
         return Ok(());
     };
-    let startup = match tokio::time::timeout(STARTUP_TIMEOUT, wire.next()).await {
-        Ok(Some(Ok(In::Startup(startup)))) => startup,
-        // A CancelRequest comes on a connection of its own, which closes
-        // without an answer.
-        Ok(Some(Ok(In::CancelRequest(cancel)))) => {
-            if let Some(secret) = cancel.secret_key.as_i32() {
-                db.interrupts().cancel(cancel.pid, secret);
-            }
-            return Ok(());
-        }
-        _ => return Ok(()),
-    };
-    let user = startup
-        .parameters
-        .get("user")
-        .cloned()
-        .unwrap_or_else(|| "postgres".to_owned());
-    let mut session = match Session::new(db, &user) {
-        Ok(session) => session,
-        Err(error) => {
-            wire.send(messages::error(&error)).await?;
-            return Ok(());
-        }
-    };
-    session.settings.apply_startup(&startup.parameters);
-    wire.feed(Out::Authentication(Authentication::Ok)).await?;
-    for (name, value) in session.settings.reported() {
-        wire.feed(Out::ParameterStatus(ParameterStatus::new(name, value)))
-            .await?;
-    }
-    wire.feed(Out::BackendKeyData(BackendKeyData::new(
-        session.pid,
-        SecretKey::I32(session.secret),
-    )))
-    .await?;
-    wire.send(messages::ready(session.txn)).await?;
-    wire.set_state(PgWireConnectionState::ReadyForQuery);
-    let mut wire = wire.map_codec(Framing);
-
+    metrics::counter!("patina_pg_connections_total").increment(1);
+    metrics::gauge!("patina_pg_connections_open").increment(1.0);
     let result = run(&mut wire, &mut session).await;
     session.close().await;
+    metrics::gauge!("patina_pg_connections_open").decrement(1.0);
     result
+}
+
+/// The next message from the client; while the client is idle (told
+/// ReadyForQuery, outside a transaction), notifications for it are pushed
+/// as they come, and `None` says one was.
+async fn next_or_notification(
+    wire: &mut Wire,
+    session: &mut Session,
+    ready: bool,
+) -> io::Result<Option<Option<Result<In, pgwire::error::PgWireError>>>> {
+    if !ready || session.txn != Txn::Idle {
+        return Ok(Some(wire.next().await));
+    }
+    let notification = tokio::select! {
+        next = wire.next() => return Ok(Some(next)),
+        Some(notification) = session.notify.next() => notification,
+    };
+    wire.feed(messages::notification(notification)).await?;
+    deliver(wire, session).await?;
+    wire.flush().await?;
+    Ok(None)
+}
+
+/// Sends the notifications waiting for a session outside a transaction
+/// (a listener in one receives them when it ends), and a warning if some
+/// were dropped because it did not read them in time.
+async fn deliver(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
+    if session.txn != Txn::Idle {
+        return Ok(());
+    }
+    while let Some(notification) = session.notify.try_next() {
+        wire.feed(messages::notification(notification)).await?;
+    }
+    let dropped = session.notify.take_dropped();
+    if dropped > 0 {
+        let warning = PgError::new(
+            "01000",
+            format!(
+                "{dropped} notifications for this session were dropped: it did not read them in time"
+            ),
+        );
+        wire.feed(messages::notice(&warning)).await?;
+    }
+    Ok(())
 }
 
 async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
@@ -107,7 +113,10 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
                     return wire.send(messages::fatal(&error)).await;
                 }
             },
-            None => wire.next().await,
+            None => match next_or_notification(wire, session, ready).await? {
+                Some(next) => next,
+                None => continue,
+            },
         };
         let Some(message) = next else {
             return Ok(());
@@ -136,6 +145,7 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
                 if let Err(error) = session.end_implicit().await {
                     wire.feed(messages::error(&error)).await?;
                 }
+                deliver(wire, session).await?;
                 wire.send(messages::ready(session.txn)).await?;
                 continue;
             }
@@ -149,6 +159,9 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
             In::Describe(describe) => on_describe(wire, session, describe).await,
             In::Execute(execute) => on_execute(wire, session, execute).await,
             In::Close(close) => on_close(wire, session, close).await,
+            // What a client still sends of a COPY that failed (PostgreSQL
+            // drops it too).
+            In::CopyData(_) | In::CopyDone(_) | In::CopyFail(_) => continue,
             other => Ok(Err(PgError::protocol(format!(
                 "unexpected message {other:?}"
             )))),
@@ -197,6 +210,9 @@ async fn simple_statement(wire: &mut Wire, session: &mut Session, text: &str) ->
             return Ok(Err(error));
         }
     };
+    if let Plan::Utility(utility) = &plan {
+        return run_utility(wire, session, utility).await;
+    }
     let outcome = match session.run(&plan, &[]).await {
         Ok(outcome) => outcome,
         Err(error) => return Ok(Err(error)),
@@ -257,6 +273,7 @@ async fn simple(wire: &mut Wire, session: &mut Session, query: &str) -> io::Resu
             }
         }
     }
+    deliver(wire, session).await?;
     wire.send(messages::ready(session.txn)).await
 }
 
@@ -402,6 +419,11 @@ async fn on_execute(wire: &mut Wire, session: &mut Session, execute: Execute) ->
     if !sync_is_next(wire) {
         session.begin_implicit(Implicit::Extended);
     }
+    if let Plan::Utility(utility) = &portal.plan {
+        let step = run_utility(wire, session, utility).await;
+        session.portals.insert(name, portal);
+        return step;
+    }
     let resumed = portal.pending.is_some();
     let (outcome, sent) = match portal.pending.take() {
         Some(pending) => pending,
@@ -452,6 +474,17 @@ async fn on_close(wire: &mut Wire, session: &mut Session, close: Close) -> Step 
     }
     wire.feed(Out::CloseComplete(CloseComplete::new())).await?;
     Ok(Ok(()))
+}
+
+/// Runs COPY, TRUNCATE, VACUUM or ANALYZE, and completes it.
+async fn run_utility(wire: &mut Wire, session: &mut Session, utility: &Utility) -> Step {
+    match utility::run(wire, session, utility).await? {
+        Ok(tag) => {
+            complete(wire, session, tag).await?;
+            Ok(Ok(()))
+        }
+        Err(error) => Ok(Err(error)),
+    }
 }
 
 /// Whether the next message the client sent is a Sync.

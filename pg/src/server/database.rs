@@ -9,13 +9,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
 
-use patina_store::{MergeError, MergeOutcome, OpenError, Store, Versions};
+use patina_store::{MergeError, MergeOutcome, Metadata, OpenError, SchemaError, Store, Versions};
 use rusqlite::Connection;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use super::catalog::{self, Tables};
 use super::checkpoint;
+use super::cluster_notify::{self, Arrivals};
+use super::errors::PgError;
 use super::interrupts::Interrupts;
+use super::node::{self, ClusterView, NodeHooks, Rejoin};
+use super::notify::{self, Hub, Outbox};
 use crate::functions::{self, SessionClock};
 
 /// The writer: the store, and the clock its `now()` reads (set by the
@@ -76,6 +80,8 @@ pub enum DatabaseError {
     Sqlite(#[from] rusqlite::Error),
     #[error("starting a background thread: {0}")]
     Thread(#[from] std::io::Error),
+    #[error("replicating the PostgreSQL column types: {0}")]
+    Schema(#[from] SchemaError),
 }
 
 #[derive(Debug, Clone)]
@@ -91,15 +97,40 @@ struct Inner {
     next_pid: AtomicI32,
     interrupts: Arc<Interrupts>,
     commits: Arc<Notify>,
+    node: Arc<NodeHooks>,
+    hub: Arc<Hub>,
+    /// What `pg_notify` queued on the writer's connection, for the session
+    /// holding it.
+    writer_outbox: Outbox,
+    /// This node's site id, naming the notifications it records.
+    site: String,
+    /// Notification rows merges created, to deliver.
+    arrivals: Arrivals,
 }
 
 impl Database {
     /// Takes the node's store: registers PostgreSQL's functions on its
     /// connection and loads the column types.
-    pub fn new(store: Store) -> Result<Database, DatabaseError> {
+    pub fn new(mut store: Store) -> Result<Database, DatabaseError> {
         let clock = Arc::new(SessionClock::new(SessionClock::system_now()));
         functions::register(store.conn(), clock.clone())?;
+        let node = Arc::new(NodeHooks::default());
+        node::register(store.conn(), node.clone())?;
+        let writer_outbox = Outbox::default();
+        notify::register(store.conn(), writer_outbox.clone())?;
+        store.conn().execute_batch(cluster_notify::CREATE)?;
+        store.make_internal_crr(cluster_notify::TABLE, Metadata::Data)?;
+        let arrivals = Arrivals::default();
+        cluster_notify::watch(store.conn(), arrivals.clone())?;
+        let site = store.site_id().to_string();
         store.conn().execute_batch(catalog::CREATE)?;
+        if catalog::is_keyed_by_position(store.conn())? {
+            store
+                .conn()
+                .execute_batch(&format!("BEGIN IMMEDIATE; {}; COMMIT", catalog::MIGRATE))?;
+        }
+        store.make_internal_crr(catalog::TABLE, Metadata::Schema)?;
+        crate::catalog::install(store.conn())?;
         // Checkpoints run beside the writer (see `checkpoint`); the writer
         // only checkpoints (what is left) when the WAL grows past the limit.
         store
@@ -122,6 +153,11 @@ impl Database {
                 tables: RwLock::new(Arc::new(tables)),
                 next_pid: AtomicI32::new(1),
                 interrupts,
+                node,
+                hub: Arc::new(Hub::default()),
+                writer_outbox,
+                site,
+                arrivals,
             }),
         })
     }
@@ -142,7 +178,21 @@ impl Database {
     /// holds the writer.
     pub async fn merge(&self, batch: Vec<Versions>) -> Result<MergeOutcome, MergeError> {
         let mut lease = self.writer().await;
-        match tokio::task::spawn_blocking(move || lease.store().merge(&batch)).await {
+        let db = self.clone();
+        let merged = tokio::task::spawn_blocking(move || {
+            let merged = lease.store().merge(&batch);
+            let Ok(outcome) = merged else {
+                cluster_notify::forget(&db.inner.arrivals);
+                return merged;
+            };
+            if outcome.schema_changed {
+                db.reload_tables(lease.conn())?;
+            }
+            // Still holding the writer: in the order merges commit.
+            cluster_notify::deliver(lease.conn(), &db.inner.arrivals, &db.inner.hub)?;
+            Ok(outcome)
+        });
+        match merged.await {
             Ok(outcome) => outcome,
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         }
@@ -161,6 +211,8 @@ impl Database {
         let conn = Store::open_reader_at(&self.inner.path)?;
         conn.set_prepared_statement_cache_capacity(256);
         functions::register(&conn, clock)?;
+        node::register(&conn, self.inner.node.clone())?;
+        crate::catalog::install(&conn)?;
         Ok(conn)
     }
 
@@ -183,6 +235,57 @@ impl Database {
 
     pub(crate) fn next_pid(&self) -> i32 {
         self.inner.next_pid.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The schema files this node applies, for `CALL patina_reload()`.
+    pub fn set_schema_paths(&self, paths: Vec<PathBuf>) {
+        self.inner.node.set_schema_paths(paths);
+    }
+
+    /// What `CALL patina_rejoin()` does.
+    pub fn set_rejoin(&self, rejoin: Rejoin) {
+        self.inner.node.set_rejoin(rejoin);
+    }
+
+    /// What patina's cluster views show.
+    pub fn set_cluster_view(&self, view: ClusterView) {
+        self.inner.node.set_cluster(view);
+    }
+
+    /// The listening sessions.
+    pub(crate) fn hub(&self) -> Arc<Hub> {
+        self.inner.hub.clone()
+    }
+
+    /// Records a committing transaction's notifications for the cluster,
+    /// on the writer's connection `conn`, inside that transaction.
+    pub(crate) fn record_notifications(
+        &self,
+        conn: &Connection,
+        pid: i32,
+        notifications: &[(String, String)],
+    ) -> Result<(), PgError> {
+        Ok(cluster_notify::record(
+            conn,
+            &self.inner.site,
+            pid,
+            notifications,
+        )?)
+    }
+
+    /// Forgets the arrivals the writer's holder caused itself (its own
+    /// notification rows).
+    pub(crate) fn forget_notification_arrivals(&self) {
+        cluster_notify::forget(&self.inner.arrivals);
+    }
+
+    /// What `pg_notify` queued on the writer since the last call.
+    pub(crate) fn take_writer_notifications(&self) -> Vec<(String, String)> {
+        notify::take(&self.inner.writer_outbox)
+    }
+
+    pub(crate) fn node(&self) -> &NodeHooks {
+        &self.inner.node
     }
 
     /// Where CancelRequests and statement timeouts find sessions.

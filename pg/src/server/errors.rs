@@ -122,6 +122,21 @@ impl From<SchemaError> for PgError {
             SchemaError::NoSuchTable { table } => {
                 PgError::new("42P01", format!("relation \"{table}\" does not exist"))
             }
+            SchemaError::PrimaryKeyExists { .. } => PgError::new("42P16", error.to_string()),
+            SchemaError::NullInKey { table, .. } => {
+                PgError::new("23502", error.to_string()).on_table(table)
+            }
+            SchemaError::DuplicateKey { table, key } => {
+                let mut duplicate = PgError::new(
+                    "23505",
+                    format!("could not create unique index \"{table}_pkey\""),
+                )
+                .on_table(table);
+                duplicate
+                    .fields
+                    .push((b'D', format!("Key {key} is duplicated.")));
+                duplicate
+            }
             _ => PgError::new("0A000", error.to_string()),
         }
     }

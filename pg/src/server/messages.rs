@@ -3,11 +3,14 @@
 use bytes::BytesMut;
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::data::{DataRow, FieldDescription, RowDescription};
-use pgwire::messages::response::{ErrorResponse, NoticeResponse, ReadyForQuery, TransactionStatus};
+use pgwire::messages::response::{
+    ErrorResponse, NoticeResponse, NotificationResponse, ReadyForQuery, TransactionStatus,
+};
 use rusqlite::types::Value;
 
 use super::encode::{format_of, put_field};
 use super::errors::PgError;
+use super::notify::Notification;
 use super::session::Txn;
 use crate::translate::Column;
 use crate::types::{PgType, Scalar};
@@ -19,7 +22,7 @@ fn type_size(ty: PgType) -> i16 {
     }
     match ty.scalar() {
         Scalar::Name => 64,
-        Scalar::Oid | Scalar::Regtype => 4,
+        Scalar::Oid | Scalar::Regtype | Scalar::Regclass => 4,
         Scalar::Bool | Scalar::Char => 1,
         Scalar::Int2 => 2,
         Scalar::Int4 | Scalar::Float4 | Scalar::Date => 4,
@@ -70,10 +73,15 @@ pub(crate) fn error(error: &PgError) -> PgWireBackendMessage {
 
 /// An error that ends the connection.
 pub(crate) fn fatal(error: &PgError) -> PgWireBackendMessage {
+    // A client turned away: over the connection limit or failed authentication.
+    if error.code == "53300" || error.code.starts_with("28") {
+        metrics::counter!("patina_pg_connections_refused_total").increment(1);
+    }
     error_with_severity(error, "FATAL")
 }
 
 fn error_with_severity(error: &PgError, severity: &str) -> PgWireBackendMessage {
+    metrics::counter!("patina_pg_errors_total", "sqlstate" => error.code.clone()).increment(1);
     let mut fields = vec![
         (b'S', severity.to_owned()),
         (b'V', severity.to_owned()),
@@ -84,14 +92,29 @@ fn error_with_severity(error: &PgError, severity: &str) -> PgWireBackendMessage 
     PgWireBackendMessage::ErrorResponse(ErrorResponse::new(fields))
 }
 
-/// A warning, sent as a NoticeResponse.
+/// A notice (SQLSTATE 00000: what a procedure reports, a truncated
+/// identifier) or a warning (anything else), sent as a NoticeResponse.
 pub(crate) fn notice(warning: &PgError) -> PgWireBackendMessage {
+    let severity = if matches!(warning.code.as_str(), "00000" | "42622") {
+        "NOTICE"
+    } else {
+        "WARNING"
+    };
     PgWireBackendMessage::NoticeResponse(NoticeResponse::new(vec![
-        (b'S', "WARNING".to_owned()),
-        (b'V', "WARNING".to_owned()),
+        (b'S', severity.to_owned()),
+        (b'V', severity.to_owned()),
         (b'C', warning.code.clone()),
         (b'M', warning.message.clone()),
     ]))
+}
+
+/// A NotificationResponse.
+pub(crate) fn notification(notification: Notification) -> PgWireBackendMessage {
+    PgWireBackendMessage::NotificationResponse(NotificationResponse::new(
+        notification.pid,
+        notification.channel,
+        notification.payload,
+    ))
 }
 
 pub(crate) fn ready(txn: Txn) -> PgWireBackendMessage {

@@ -4,7 +4,12 @@
 //! - [`database`]: the shared writer, readers and column types;
 //!   `checkpoint`: WAL checkpoints beside the writer; `interrupts`:
 //!   CancelRequest and statement_timeout;
-//! - `connection`: startup and the message loop; `framing`: checked
+//! - `listener`: a listener's settings (auth, TLS, connection limit, read
+//!   only) and its accept loop; `startup`: SSL negotiation, the startup
+//!   packet and admission; `auth`, `auth_scram`: password exchanges;
+//!   `password`: stored verifiers; `tls`: certificates and the client
+//!   stream;
+//! - `connection`: the message loop; `framing`: checked
 //!   message boundaries; `session`: transactions, prepared statements,
 //!   portals and where each statement runs; `settings`: SET/SHOW/RESET and
 //!   ParameterStatus; `statement`: splitting query strings and recognising
@@ -12,10 +17,20 @@
 //!   translated SQL; `hoist`: constants of writes as parameters; `encode`: values in text and binary; `messages`:
 //!   result and error messages; `errors`: SQLSTATE mapping; `catalog`: the
 //!   PostgreSQL types and keys of table columns.
+//! - `utility`: COPY, TRUNCATE, VACUUM, ANALYZE; `copy`: COPY's
+//!   sub-protocol; `copy_format`: its text, CSV and binary data.
+//! - `schema_files`: schema files applied in-process; `procedures`:
+//!   `CALL patina_reload()` / `patina_rejoin()`; `node`: what the binary
+//!   lends the front door for them.
 
-mod catalog;
+mod auth;
+mod auth_scram;
+pub(crate) mod catalog;
 mod checkpoint;
+mod cluster_notify;
 mod connection;
+mod copy;
+mod copy_format;
 pub mod database;
 mod encode;
 mod errors;
@@ -23,59 +38,37 @@ mod execute;
 mod framing;
 mod hoist;
 mod interrupts;
+mod listener;
 mod messages;
+mod node;
+mod notify;
+mod password;
 mod prepare;
+mod procedures;
+mod schema_files;
 mod session;
 mod settings;
+mod startup;
 mod statement;
+mod tls;
+mod utility;
 
 use std::future::Future;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 pub use database::{Database, DatabaseError};
+pub use listener::{
+    AuthMethod, Listener, ListenerConfig, ListenerError, PgUser, TlsFiles, serve_listener,
+};
+pub use node::{ClusterSnapshot, ClusterView, MemberRow, NodeRow, Rejoin, SiteRow};
+pub use password::{PasswordHash, PasswordHashError};
+pub use schema_files::{SchemaFilesError, SchemaReport};
+pub use tls::TlsError;
 
-/// Serves PostgreSQL clients on `listener` until `shutdown` completes.
-///
-/// Each connection gets a thread of its own running a single-threaded
-/// runtime, as PostgreSQL gives each a process: SQLite calls block, and a
-/// connection's thread may block on them without holding up any other
-/// connection or handing its work to another thread on every statement.
+/// Serves PostgreSQL clients on `listener` until `shutdown` completes:
+/// trust authentication, no TLS, read-write, 100 connections (see
+/// [`serve_listener`] for other settings).
 pub async fn serve(listener: TcpListener, db: Database, shutdown: impl Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => return,
-            accepted = listener.accept() => match accepted {
-                Ok((socket, peer)) => {
-                    if let Err(error) = spawn_connection(socket, db.clone()) {
-                        tracing::warn!(%peer, %error, "cannot start a connection thread");
-                    }
-                }
-                Err(error) => tracing::warn!(%error, "accepting a connection failed"),
-            },
-        }
-    }
-}
-
-fn spawn_connection(socket: TcpStream, db: Database) -> std::io::Result<()> {
-    let peer = socket.peer_addr()?;
-    let socket = socket.into_std()?;
-    std::thread::Builder::new()
-        .name("patina-pg-conn".to_owned())
-        .spawn(move || {
-            let served = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .and_then(|runtime| {
-                    runtime.block_on(async {
-                        let socket = TcpStream::from_std(socket)?;
-                        connection::serve(socket, db).await
-                    })
-                });
-            if let Err(error) = served {
-                tracing::debug!(%peer, %error, "connection ended with an I/O error");
-            }
-        })?;
-    Ok(())
+    serve_listener(listener, db, Listener::trust(), shutdown).await;
 }

@@ -17,9 +17,12 @@ use super::database::{Database, WriterLease};
 use super::errors::PgError;
 use super::execute::{self, Outcome};
 use super::interrupts::Running;
+use super::notify::{self, NotifyCommand, Outbox, SessionNotify};
 use super::prepare::{self, Prepare};
+use super::procedures::{self, Procedure};
 use super::settings::{self, Settings};
 use super::statement::{self, Command};
+use super::utility::{self, Utility};
 use crate::functions::{Clock, SessionClock};
 use crate::translate::{Column, StatementKind, Translated, translate_typed};
 use crate::types::PgType;
@@ -37,6 +40,12 @@ pub(crate) enum Plan {
         statement: Box<Translated>,
         arguments: Option<Box<Translated>>,
     },
+    /// COPY, TRUNCATE, VACUUM, ANALYZE: run by `utility`, over the wire.
+    Utility(Box<Utility>),
+    /// `CALL` of one of patina's procedures.
+    Call(Procedure),
+    /// LISTEN, UNLISTEN or NOTIFY, with the notices parsing raised.
+    Notify(NotifyCommand, Vec<PgError>),
     Empty,
 }
 
@@ -126,6 +135,11 @@ pub(crate) struct Session {
     /// The statement running now, for CancelRequest and statement_timeout.
     running: Arc<Running>,
     reader: Connection,
+    /// What `pg_notify` on `reader` queued.
+    outbox: Outbox,
+    /// LISTEN/NOTIFY: the channels listened to, the transaction's queue,
+    /// the notifications waiting to be delivered.
+    pub notify: SessionNotify,
     writer: Option<WriterLease>,
     pub txn: Txn,
     /// The current block is implicit: opened for a multi-statement query
@@ -157,7 +171,10 @@ impl Session {
         let reader = db
             .open_reader(clock.clone())
             .map_err(|e| PgError::new("58000", e.to_string()))?;
+        let outbox = Outbox::default();
+        notify::register(&reader, outbox.clone())?;
         let pid = db.next_pid();
+        let notify = SessionNotify::new(pid, db.hub());
         let secret = cancel_secret();
         let running = db.interrupts().register(pid, secret);
         Ok(Session {
@@ -170,6 +187,8 @@ impl Session {
             block_ran_query: false,
             clock,
             reader,
+            outbox,
+            notify,
             writer: None,
             txn: Txn::Idle,
             implicit: None,
@@ -184,6 +203,10 @@ impl Session {
     pub fn plan(&self, sql: &str, given: &[Option<PgType>]) -> Result<Plan, PgError> {
         if sql.trim().is_empty() {
             return Ok(Plan::Empty);
+        }
+        if let Some(notify) = notify::parse(sql) {
+            let (command, notices) = notify?;
+            return Ok(Plan::Notify(command, notices));
         }
         if let Some(command) = statement::command(sql) {
             return Ok(Plan::Command(command));
@@ -205,6 +228,12 @@ impl Session {
             pid: self.pid,
             settings: self.settings.values(),
         };
+        if let Some(call) = procedures::parse(sql) {
+            return Ok(Plan::Call(call?));
+        }
+        if let Some(utility) = utility::plan(sql, &catalog) {
+            return Ok(Plan::Utility(Box::new(utility?)));
+        }
         let mut translated =
             translate_typed(sql, &catalog, given).map_err(|e| PgError::from(e).located_in(sql))?;
         match translated.len() {
@@ -302,6 +331,8 @@ impl Session {
         if self.txn == Txn::Idle {
             self.clock.start_transaction(SessionClock::system_now());
         }
+        metrics::counter!("patina_pg_statements_total", "kind" => statement_kind(plan))
+            .increment(1);
         let result = match plan {
             Plan::Empty => Ok(Outcome::default()),
             Plan::Command(command) => self.command(command).await,
@@ -310,6 +341,10 @@ impl Session {
                 self.sql(statement, params).await
             }
             Plan::Prepare(prepare) => self.prepare(prepare),
+            Plan::Utility(_) => Err(PgError::new(
+                "0A000",
+                "this statement cannot run as part of another",
+            )),
             Plan::Execute {
                 statement,
                 arguments,
@@ -317,6 +352,43 @@ impl Session {
                 self.block_ran_query = true;
                 self.execute_prepared(statement, arguments.as_deref()).await
             }
+            Plan::Notify(command, notices) => {
+                self.notices.extend(notices.iter().cloned());
+                self.notify.command(command);
+                let ended = if self.txn == Txn::Idle {
+                    self.end_notifications().await
+                } else {
+                    Ok(())
+                };
+                ended.map(|()| Outcome {
+                    rows: Vec::new(),
+                    tag: command.tag().to_owned(),
+                })
+            }
+            Plan::Call(procedure) => {
+                // The procedure takes the writer itself.
+                let in_block = self.txn != Txn::Idle || self.writer.is_some();
+                // Boxed: reloading runs statements in a session of its own.
+                Box::pin(procedures::call(&self.db, *procedure, in_block))
+                    .await
+                    .map(|notices| {
+                        self.notices.extend(notices);
+                        Outcome {
+                            rows: Vec::new(),
+                            tag: "CALL".to_owned(),
+                        }
+                    })
+            }
+        };
+        let result = match (result, plan) {
+            (Ok(outcome), Plan::Sql(_) | Plan::Execute { .. }) => {
+                self.collect_notifications(true).await.map(|()| outcome)
+            }
+            (Err(error), Plan::Sql(_) | Plan::Execute { .. }) => {
+                self.collect_notifications(false).await?;
+                Err(error)
+            }
+            (result, _) => result,
         };
         if result.is_err() && self.txn == Txn::Block {
             self.txn = Txn::Failed;
@@ -441,14 +513,17 @@ impl Session {
         if !in_block {
             writer.control("BEGIN IMMEDIATE")?;
         }
-        let applied = writer
-            .store()
-            .apply_ddl(&ddl.sql)
-            .map_err(PgError::from)
-            .and_then(|_| Ok(catalog::record(writer.conn(), statement.kind, ddl)?));
-        if in_block {
+        let change = match &ddl.add_primary_key {
+            Some(key) => writer.store().add_primary_key(&ddl.table, key),
+            None => writer.store().apply_ddl(&ddl.sql),
+        };
+        let applied = change.map_err(PgError::from).and_then(|change| {
+            catalog::record(writer.conn(), statement.kind, ddl)?;
+            Ok(change)
+        });
+        let change = if in_block {
             self.ddl_in_txn = true;
-            applied?;
+            applied?
         } else {
             let end = if applied.is_ok() {
                 "COMMIT"
@@ -456,8 +531,12 @@ impl Session {
                 "ROLLBACK"
             };
             writer.control(end)?;
-            applied?;
+            let change = applied?;
             db.reload_tables(writer.conn())?;
+            change
+        };
+        for table in change.local_tables {
+            self.warn("01000", super::utility::local_table_warning(&table));
         }
         Ok(Outcome {
             rows: Vec::new(),
@@ -472,11 +551,32 @@ impl Session {
         self.settings.end_block(end == "COMMIT");
         // Portals live as long as their transaction.
         self.portals.clear();
+        let committing = end == "COMMIT";
         let Some(mut writer) = self.writer.take() else {
+            if committing {
+                return self.end_notifications().await;
+            }
+            self.notify.end(false);
             return Ok(());
         };
         let ddl = std::mem::take(&mut self.ddl_in_txn);
-        writer.control(end)?;
+        let recorded = if committing && self.notify.has_queued() {
+            self.db
+                .record_notifications(writer.conn(), self.pid, self.notify.queued())
+        } else {
+            Ok(())
+        };
+        let ended = match recorded {
+            Ok(()) => writer.control(end).map_err(PgError::from),
+            Err(error) => writer
+                .control("ROLLBACK")
+                .map_err(PgError::from)
+                .and(Err(error)),
+        };
+        // Still holding the writer: notifications go out in commit order.
+        self.notify.end(committing && ended.is_ok());
+        self.db.forget_notification_arrivals();
+        ended?;
         if ddl {
             writer.store().reload_schema()?;
             self.db.reload_tables(writer.conn())?;
@@ -493,13 +593,17 @@ impl Session {
         };
         match command {
             Command::Begin(characteristics, begin) => {
+                if self.txn == Txn::Idle {
+                    // Refused before a block opens, as PostgreSQL does.
+                    self.settings.check_characteristics(characteristics)?;
+                }
                 match (self.txn, self.implicit.take()) {
                     (Txn::Idle, _) => self.open_block(),
                     // BEGIN turns an implicit block into an explicit one.
                     (_, Some(_)) => {}
                     (_, None) => self.warn("25001", "there is already a transaction in progress"),
                 }
-                self.settings.apply_characteristics(characteristics);
+                self.settings.apply_characteristics(characteristics)?;
                 tag(begin)
             }
             Command::SetTransaction(characteristics) => {
@@ -514,7 +618,7 @@ impl Session {
                         "SET TRANSACTION ISOLATION LEVEL must be called before any query",
                     ));
                 } else {
-                    self.settings.apply_characteristics(characteristics);
+                    self.settings.apply_characteristics(characteristics)?;
                 }
                 tag("SET")
             }
@@ -567,6 +671,7 @@ impl Session {
                 if *rolls_back {
                     self.txn = Txn::Block;
                 }
+                self.notify.savepoint(name, &notify::savepoint_name(sql));
                 tag(name)
             }
             Command::Set { name, value, local } => {
@@ -637,6 +742,54 @@ impl Session {
         {
             tracing::warn!(%error, "rolling back at disconnect failed");
         }
+        self.notify.close();
+    }
+
+    /// Takes what `pg_notify` queued while a statement ran: into the
+    /// transaction's queue if it succeeded (sent now outside a block).
+    async fn collect_notifications(&mut self, ok: bool) -> Result<(), PgError> {
+        let mut queued = notify::take(&self.outbox);
+        queued.extend(self.db.take_writer_notifications());
+        if !ok || queued.is_empty() {
+            return Ok(());
+        }
+        self.notify.queue(queued);
+        if self.txn == Txn::Idle {
+            return self.end_notifications().await;
+        }
+        Ok(())
+    }
+
+    /// Commits the notification side of a transaction that holds no
+    /// writer (it wrote nothing, or is a statement outside a block): its
+    /// LISTEN/UNLISTEN take effect; its notifications are recorded for the
+    /// cluster in a transaction of their own and sent.
+    async fn end_notifications(&mut self) -> Result<(), PgError> {
+        if !self.notify.has_queued() {
+            self.notify.end(true);
+            return Ok(());
+        }
+        let writer = self.db.writer().await;
+        let recorded = self
+            .db
+            .record_notifications(writer.conn(), self.pid, self.notify.queued());
+        self.notify.end(recorded.is_ok());
+        self.db.forget_notification_arrivals();
+        recorded
+    }
+}
+
+/// The `kind` label of the statements metric: the SQL statement's kind
+/// (`Select`, `Insert`, `CreateTable`, …), else what the plan is.
+fn statement_kind(plan: &Plan) -> String {
+    match plan {
+        Plan::Sql(statement) | Plan::Execute { statement, .. } => format!("{:?}", statement.kind),
+        Plan::Command(_) => "Command".to_owned(),
+        Plan::Prepare(_) => "Prepare".to_owned(),
+        Plan::Utility(_) => "Utility".to_owned(),
+        Plan::Call(_) => "Call".to_owned(),
+        Plan::Notify(..) => "Notify".to_owned(),
+        Plan::Empty => "Empty".to_owned(),
     }
 }
 

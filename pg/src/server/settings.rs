@@ -67,6 +67,9 @@ pub(crate) struct Settings {
     block: Option<BTreeMap<String, String>>,
     /// The settings SET LOCAL changed in the open block.
     local: Vec<String>,
+    /// The session came through a read-only listener: every transaction
+    /// is read only, whatever is SET (as on a hot standby).
+    forced_read_only: bool,
 }
 
 impl Settings {
@@ -83,6 +86,16 @@ impl Settings {
             changed: Vec::new(),
             block: None,
             local: Vec::new(),
+            forced_read_only: false,
+        }
+    }
+
+    /// Makes every transaction read only for good; the defaults say so.
+    pub fn force_read_only(&mut self) {
+        self.forced_read_only = true;
+        for name in ["default_transaction_read_only", "transaction_read_only"] {
+            self.values.insert(name.to_owned(), "on".to_owned());
+            self.reset_values.insert(name.to_owned(), "on".to_owned());
         }
     }
 
@@ -237,28 +250,52 @@ impl Settings {
         }
     }
 
+    /// Refuses READ WRITE on a read-only listener (as a hot standby
+    /// PostgreSQL refuses it during recovery).
+    pub fn check_characteristics(&self, characteristics: &Characteristics) -> Result<(), PgError> {
+        if characteristics.read_only == Some(false) && self.forced_read_only {
+            return Err(PgError::new(
+                "25006",
+                "cannot set transaction read-write mode on a read-only listener",
+            ));
+        }
+        Ok(())
+    }
+
     /// BEGIN … / SET TRANSACTION …: the open block's characteristics.
-    pub fn apply_characteristics(&mut self, characteristics: &Characteristics) {
+    pub fn apply_characteristics(
+        &mut self,
+        characteristics: &Characteristics,
+    ) -> Result<(), PgError> {
+        self.check_characteristics(characteristics)?;
         if let Some(isolation) = &characteristics.isolation {
             self.values
                 .insert("transaction_isolation".to_owned(), isolation.clone());
         }
         if let Some(read_only) = characteristics.read_only {
-            let value = if read_only { "on" } else { "off" };
+            let value = if read_only || self.forced_read_only {
+                "on"
+            } else {
+                "off"
+            };
             self.values
                 .insert("transaction_read_only".to_owned(), value.to_owned());
         }
+        Ok(())
     }
 
     /// Whether a write would break READ ONLY: the block's, or the
     /// session default's outside a block.
     pub fn read_only(&self, in_block: bool) -> bool {
+        if self.forced_read_only {
+            return true;
+        }
         let name = if in_block {
             "transaction_read_only"
         } else {
             "default_transaction_read_only"
         };
-        matches!(self.get(name).as_str(), "on" | "true" | "1" | "yes")
+        is_on(&self.get(name))
     }
 
     fn reset_value(&self, name: &str) -> String {
@@ -284,6 +321,14 @@ impl Settings {
                 "UTF8" | "UNICODE" => "UTF8".to_owned(),
                 _ => return Err(unsupported("client_encoding UTF8")),
             },
+            "default_transaction_read_only" | "transaction_read_only"
+                if self.forced_read_only && !is_on(&value) =>
+            {
+                return Err(PgError::new(
+                    "25006",
+                    "cannot set transaction read-write mode on a read-only listener",
+                ));
+            }
             _ => value,
         };
         self.assign(name, value);
@@ -299,6 +344,14 @@ impl Settings {
         }
         self.values.insert(name.to_owned(), value);
     }
+}
+
+/// Whether a boolean setting's value is true.
+fn is_on(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "on" | "true" | "1" | "yes"
+    )
 }
 
 /// The name SHOW reports a setting under: its canonical spelling

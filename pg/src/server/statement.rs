@@ -1,6 +1,6 @@
 //! Splitting a query string into statements, and telling the session's own
 //! statements (transaction control, SET/SHOW/RESET, DISCARD, DEALLOCATE,
-//! CLOSE, UNLISTEN) from SQL that is translated and run on SQLite.
+//! CLOSE) from SQL that is translated and run on SQLite.
 
 use super::errors::PgError;
 
@@ -30,8 +30,7 @@ pub(crate) enum Command {
     DiscardAll,
     Deallocate(Option<String>),
     CloseAll,
-    /// Accepted and without effect here (SET SESSION CHARACTERISTICS …,
-    /// UNLISTEN *).
+    /// Accepted and without effect here (SET SESSION CHARACTERISTICS …).
     NoOp(&'static str),
     /// `SELECT pg_advisory_unlock_all()`: patina takes no advisory locks.
     AdvisoryUnlockAll,
@@ -204,7 +203,6 @@ pub(crate) fn command(sql: &str) -> Option<Command> {
             _ => Command::Deallocate(words.last().map(|w| unquote(w))),
         },
         ("CLOSE", Some("ALL")) => Command::CloseAll,
-        ("UNLISTEN", _) => Command::NoOp("UNLISTEN"),
         ("SELECT", _) if upper.len() == 2 && upper[1].starts_with("PG_ADVISORY_UNLOCK_ALL(") => {
             Command::AdvisoryUnlockAll
         }

@@ -112,6 +112,8 @@ const OVERLOADS: &[Overload] = &[
     run("jsonb_array_length", &[JSONB], INT4, "pg_json_array_length"),
     run("json_array_length", &[JSON], INT4, "pg_json_array_length"),
     run("md5", &[TEXT], TEXT, "pg_md5"),
+    // `void` in PostgreSQL, which prints as the empty string.
+    run("pg_notify", &[TEXT, TEXT], TEXT, "pg_notify"),
     run(
         "age",
         &[TIMESTAMPTZ, TIMESTAMPTZ],

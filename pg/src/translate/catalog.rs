@@ -1,6 +1,7 @@
 //! What translation needs to know about the database: the columns of each
 //! table and their PostgreSQL types. The caller implements [`Catalog`];
-//! [`Overlay`] adds the tables created earlier in the same query string.
+//! [`Overlay`] adds the tables created earlier in the same query string,
+//! and the system relations of [`crate::catalog`].
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -33,6 +34,18 @@ pub trait Catalog {
     /// `current_setting`; `None` when there is no such setting.
     fn setting(&self, _name: &str) -> Option<String> {
         None
+    }
+
+    /// Every setting of the session with its value, for `pg_settings`.
+    fn settings(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// The rows of the system relation `schema.name` whose source is
+    /// [`crate::catalog::Source::Session`], each cell its PostgreSQL text
+    /// or NULL, in the relation's column order.
+    fn session_rows(&self, _schema: &str, _name: &str) -> Vec<Vec<Option<String>>> {
+        Vec::new()
     }
 
     /// The primary key columns of `table`, which make its other columns
@@ -72,6 +85,9 @@ impl<'a> Overlay<'a> {
 
 impl Catalog for Overlay<'_> {
     fn columns(&self, table: &str) -> Option<Vec<(String, PgType)>> {
+        if let Some(system) = crate::catalog::by_sqlite_name(table) {
+            return Some(system.typed_columns());
+        }
         match self.changes.get(table) {
             Some(change) => change.clone(),
             None => self.base.columns(table),
@@ -92,6 +108,14 @@ impl Catalog for Overlay<'_> {
 
     fn setting(&self, name: &str) -> Option<String> {
         self.base.setting(name)
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.base.settings()
+    }
+
+    fn session_rows(&self, schema: &str, name: &str) -> Vec<Vec<Option<String>>> {
+        self.base.session_rows(schema, name)
     }
 
     fn primary_key(&self, table: &str) -> Vec<String> {

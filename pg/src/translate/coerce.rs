@@ -68,8 +68,18 @@ pub(crate) fn allowed(from: PgType, to: PgType, kind: CastKind) -> bool {
     if to.scalar() == Scalar::Oid && from.is_integer() {
         return true;
     }
+    // `oid` and `regclass` convert to each other implicitly, as integers to both
+    if matches!(
+        (from.scalar(), to.scalar()),
+        (
+            Scalar::Oid | Scalar::Int2 | Scalar::Int4 | Scalar::Int8,
+            Scalar::Regclass
+        ) | (Scalar::Regclass, Scalar::Oid)
+    ) {
+        return true;
+    }
     if to.is_string() {
-        return from.is_string() || assignment;
+        return from.is_string() || from == PgType::CHAR || assignment;
     }
     assignment
         && matches!(
@@ -87,6 +97,16 @@ fn needs_conversion(from: PgType, to: PgType) -> bool {
     }
     if from.is_integer() && to.is_integer() {
         return number_rank(from) > number_rank(to);
+    }
+    if matches!(
+        (from.scalar(), to.scalar()),
+        (Scalar::Oid, Scalar::Regclass) | (Scalar::Regclass, Scalar::Oid)
+    ) {
+        return false;
+    }
+    // a stored `"char"` is already its text
+    if from == PgType::CHAR && to == PgType::TEXT {
+        return false;
     }
     if from.is_integer() && matches!(to.scalar(), Scalar::Float8) && !to.is_array() {
         return false;
@@ -184,6 +204,9 @@ impl Translator<'_> {
         target: PgType,
         kind: CastKind,
     ) -> Result<(), Error> {
+        if self.regclass_cast(expr, ty, target)? {
+            return Ok(());
+        }
         let context = if kind == CastKind::Assignment {
             Context::Assignment
         } else {

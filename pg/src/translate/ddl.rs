@@ -1,5 +1,6 @@
 //! DDL: `CREATE TABLE`, `CREATE INDEX`, `DROP TABLE/INDEX` and the
-//! `ALTER TABLE` forms SQLite can do. Columns are declared with the
+//! `ALTER TABLE` forms SQLite can do, and `ADD PRIMARY KEY`, which the
+//! store does by rebuilding the table. Columns are declared with the
 //! storage of [`crate::types`]; an integer primary key (`serial`,
 //! `bigserial`, `GENERATED … AS IDENTITY`, `bigint PRIMARY KEY`…) becomes
 //! `INTEGER PRIMARY KEY`, SQLite's auto-assigned rowid alias (with
@@ -28,7 +29,7 @@ use crate::error::Error;
 use crate::types::PgType;
 
 /// A table definition after DDL: what the caller records in its catalog.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TranslatedDdl {
     /// The SQLite statement.
     pub sql: String,
@@ -38,6 +39,12 @@ pub struct TranslatedDdl {
     pub columns: Vec<(String, PgType)>,
     /// The table's name before an `ALTER TABLE … RENAME TO`.
     pub renamed_from: Option<String>,
+    /// The other tables a `DROP TABLE a, b` drops.
+    pub more_dropped: Vec<String>,
+    /// `ALTER TABLE … ADD PRIMARY KEY (columns)`: the store rebuilds the
+    /// table with this key instead of running `sql` (SQLite cannot add a
+    /// key in place).
+    pub add_primary_key: Option<Vec<String>>,
 }
 
 /// The integer type of a `serial` pseudo-type.
@@ -65,7 +72,7 @@ fn ident_list(idents: &[Ident]) -> String {
         .join(", ")
 }
 
-fn index_column_names(columns: &[IndexColumn]) -> Result<Vec<Ident>, Error> {
+pub(super) fn index_column_names(columns: &[IndexColumn]) -> Result<Vec<Ident>, Error> {
     columns
         .iter()
         .map(|c| {
@@ -432,7 +439,7 @@ impl Translator<'_> {
             sql,
             table,
             columns: existing.unwrap_or(columns),
-            renamed_from: None,
+            ..TranslatedDdl::default()
         })
     }
 
@@ -516,7 +523,10 @@ impl Translator<'_> {
             for name in names {
                 let name = fold(name);
                 if !columns.iter().any(|(n, _)| *n == name) {
-                    return Err(Error::UndefinedColumn(format!("{name} named in key")));
+                    return Err(Error::UndefinedColumnIn {
+                        column: name,
+                        context: "named in key".into(),
+                    });
                 }
             }
             Ok(())
@@ -622,35 +632,69 @@ impl Translator<'_> {
         Ok(sql)
     }
 
-    /// Translates `DROP TABLE` or `DROP INDEX` of one object; returns the
-    /// SQL and, for a table, its name.
+    /// Translates `DROP TABLE` or `DROP INDEX` of one or more objects;
+    /// returns the SQL (a statement per object) and the tables' names.
     pub(crate) fn drop(
         &mut self,
         object_type: &ObjectType,
         if_exists: bool,
         names: &[ObjectName],
         cascade: bool,
-    ) -> Result<(String, Option<String>), Error> {
+    ) -> Result<(String, Vec<String>), Error> {
         if cascade {
             return Err(Error::Unsupported("DROP … CASCADE".into()));
         }
-        let [name] = names else {
-            return Err(Error::Unsupported(
-                "DROP of several objects in one statement".into(),
-            ));
-        };
-        let ident = unqualified(name)?;
         let kind = match object_type {
             ObjectType::Table => "TABLE",
             ObjectType::Index => "INDEX",
             other => return Err(Error::Unsupported(format!("DROP {other}"))),
         };
-        let sql = format!(
-            "DROP {kind} {}{ident}",
-            if if_exists { "IF EXISTS " } else { "" }
-        );
-        let table = matches!(object_type, ObjectType::Table).then(|| fold(&ident));
-        Ok((sql, table))
+        let mut statements = Vec::with_capacity(names.len());
+        let mut tables = Vec::new();
+        for name in names {
+            let ident = unqualified(name)?;
+            statements.push(format!(
+                "DROP {kind} {}{ident}",
+                if if_exists { "IF EXISTS " } else { "" }
+            ));
+            if matches!(object_type, ObjectType::Table) {
+                tables.push(fold(&ident));
+            }
+        }
+        Ok((statements.join("; "), tables))
+    }
+
+    /// `ALTER TABLE t ADD PRIMARY KEY (columns)`: the key's columns, which
+    /// must exist; the table may not have a key yet (42P16).
+    fn add_primary_key(
+        &self,
+        table: &str,
+        columns: &[(String, PgType)],
+        constraint: &TableConstraint,
+    ) -> Result<Option<Vec<String>>, Error> {
+        let TableConstraint::PrimaryKey(pk) = constraint else {
+            return Ok(None);
+        };
+        if pk.characteristics.is_some() || !pk.include.is_empty() || pk.index_name.is_some() {
+            return Err(Error::Unsupported("PRIMARY KEY option".into()));
+        }
+        if !self.catalog.primary_key(table).is_empty() {
+            return Err(Error::InvalidTableDefinition(format!(
+                "multiple primary keys for table \"{table}\" are not allowed"
+            )));
+        }
+        let mut key = Vec::new();
+        for ident in index_column_names(&pk.columns)? {
+            let name = fold(&ident);
+            if !columns.iter().any(|(n, _)| *n == name) {
+                return Err(Error::UndefinedColumnIn {
+                    column: name,
+                    context: "named in key".into(),
+                });
+            }
+            key.push(name);
+        }
+        Ok(Some(key))
     }
 
     /// Translates `ALTER TABLE` with one operation SQLite supports.
@@ -669,6 +713,17 @@ impl Translator<'_> {
         let mut columns = self.table_columns(&table)?;
         let mut renamed_from = None;
         let mut new_table = table.clone();
+        if let AlterTableOperation::AddConstraint { constraint, .. } = operation
+            && let Some(key) = self.add_primary_key(&table, &columns, constraint)?
+        {
+            return Ok(TranslatedDdl {
+                sql: format!("ALTER TABLE {ident} ADD PRIMARY KEY"),
+                table,
+                columns,
+                add_primary_key: Some(key),
+                ..TranslatedDdl::default()
+            });
+        }
         let action = match operation {
             AlterTableOperation::AddColumn {
                 if_not_exists: false,
@@ -740,9 +795,10 @@ impl Translator<'_> {
                 let before = columns.len();
                 columns.retain(|(n, _)| *n != name);
                 if columns.len() == before {
-                    return Err(Error::UndefinedColumn(format!(
-                        "{name} of relation {table}"
-                    )));
+                    return Err(Error::UndefinedColumnIn {
+                        column: name,
+                        context: format!("of relation \"{table}\""),
+                    });
                 }
                 format!("DROP COLUMN {column}")
             }
@@ -751,10 +807,12 @@ impl Translator<'_> {
                 new_column_name,
             } => {
                 let old = fold(old_column_name);
-                let slot = columns
-                    .iter_mut()
-                    .find(|(n, _)| *n == old)
-                    .ok_or_else(|| Error::UndefinedColumn(format!("{old} of relation {table}")))?;
+                let slot = columns.iter_mut().find(|(n, _)| *n == old).ok_or_else(|| {
+                    Error::UndefinedColumnIn {
+                        column: old.clone(),
+                        context: format!("of relation \"{table}\""),
+                    }
+                })?;
                 slot.0 = fold(new_column_name);
                 format!("RENAME COLUMN {old_column_name} TO {new_column_name}")
             }
@@ -773,6 +831,73 @@ impl Translator<'_> {
             table: new_table,
             columns,
             renamed_from,
+            ..TranslatedDdl::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::translate::{Catalog, translate};
+
+    /// Tables `loose` (no key) and `keyed` (key `id`).
+    struct Tables;
+
+    impl Catalog for Tables {
+        fn columns(&self, table: &str) -> Option<Vec<(String, PgType)>> {
+            matches!(table, "loose" | "keyed").then(|| {
+                vec![
+                    ("id".to_owned(), PgType::INT4),
+                    ("v".to_owned(), PgType::TEXT),
+                ]
+            })
+        }
+
+        fn primary_key(&self, table: &str) -> Vec<String> {
+            match table {
+                "keyed" => vec!["id".to_owned()],
+                _ => Vec::new(),
+            }
+        }
+    }
+
+    #[test]
+    fn add_primary_key_is_a_rebuild_the_store_does() {
+        let t = translate("ALTER TABLE loose ADD PRIMARY KEY (id, V)", &Tables).unwrap();
+        let ddl = t[0].ddl.clone().unwrap();
+        assert_eq!(
+            ddl.add_primary_key,
+            Some(vec!["id".to_owned(), "v".to_owned()])
+        );
+        assert_eq!(ddl.table, "loose");
+        assert_eq!(ddl.columns.len(), 2);
+        let error = translate("ALTER TABLE keyed ADD PRIMARY KEY (v)", &Tables).unwrap_err();
+        assert_eq!(
+            (error.sqlstate(), error.to_string()),
+            (
+                "42P16",
+                "multiple primary keys for table \"keyed\" are not allowed".to_owned()
+            )
+        );
+        let error = translate("ALTER TABLE loose ADD PRIMARY KEY (nope)", &Tables).unwrap_err();
+        assert_eq!(error.sqlstate(), "42703");
+    }
+
+    #[test]
+    fn drop_of_several_tables_drops_each() {
+        let catalog: HashMap<String, Vec<(String, PgType)>> = HashMap::new();
+        let t = translate("DROP TABLE IF EXISTS a, public.b, c", &catalog).unwrap();
+        assert_eq!(
+            t[0].sql,
+            "DROP TABLE IF EXISTS a; DROP TABLE IF EXISTS b; DROP TABLE IF EXISTS c"
+        );
+        let ddl = t[0].ddl.clone().unwrap();
+        assert_eq!(
+            (ddl.table.as_str(), ddl.more_dropped),
+            ("a", vec!["b".to_owned(), "c".to_owned()])
+        );
     }
 }

@@ -22,7 +22,10 @@ fn column_type(columns: &[(String, PgType)], table: &str, name: &str) -> Result<
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, ty)| *ty)
-        .ok_or_else(|| Error::UndefinedColumn(format!("{name} of relation {table}")))
+        .ok_or_else(|| Error::UndefinedColumnIn {
+            column: name.to_owned(),
+            context: format!("of relation \"{table}\""),
+        })
 }
 
 fn is_default_keyword(expr: &Expr) -> bool {

@@ -96,7 +96,10 @@ impl Translator<'_> {
             Expr::CompoundIdentifier(parts) => {
                 let (qualifier, column) = match parts.as_slice() {
                     [table, column] => (fold(table), fold(column)),
-                    [schema, table, column] if fold(schema) == "public" => {
+                    [schema, table, column]
+                        if fold(schema) == "public"
+                            || crate::catalog::is_system_schema(&fold(schema)) =>
+                    {
                         (fold(table), fold(column))
                     }
                     _ => return Err(Error::Unsupported(format!("column reference {expr}"))),
@@ -462,6 +465,7 @@ impl Translator<'_> {
                 );
                 Ok(Ty::Known(element))
             }
+            Expr::Collate { .. } => self.collate(expr),
             other => Err(Error::Unsupported(format!("expression {other}"))),
         }
     }

@@ -116,6 +116,13 @@ impl Translator<'_> {
                 "DISTINCT or ORDER BY in an aggregate over a window".into(),
             ));
         }
+        if name == "array"
+            && let FunctionArguments::Subquery(query) = &mut function.args
+        {
+            let (array, ty) = self.array_subquery(query)?;
+            *expr = array;
+            return Ok(Ty::Known(ty));
+        }
         let (args, distinct) = arguments(function)?;
         if distinct && !aggregate {
             return Err(Error::Syntax(format!(
@@ -158,6 +165,10 @@ impl Translator<'_> {
             return Ok(Ty::Known(ty));
         }
         if let Some((value, ty)) = self.session_function(&name, &args)? {
+            *expr = value;
+            return Ok(Ty::Known(ty));
+        }
+        if let Some((value, ty)) = self.catalog_lookup(&name, &mut args)? {
             *expr = value;
             return Ok(Ty::Known(ty));
         }
@@ -479,7 +490,7 @@ impl Translator<'_> {
                 );
                 return Ok(Ty::Known(PgType::FLOAT8));
             }
-            ("cardinality", 1) | ("array_length", 2) => {
+            ("cardinality", 1) | ("array_length" | "array_upper" | "array_lower", 2) => {
                 if !first.known().is_some_and(PgType::is_array) {
                     return Err(Error::UndefinedFunction(format!(
                         "{name}({})",
@@ -490,18 +501,22 @@ impl Translator<'_> {
                     match args.get(1).and_then(|a| literal(a)) {
                         Some((rusqlite::types::Value::Integer(1), _)) => {}
                         _ => {
-                            return Err(Error::Unsupported(
-                                "array_length of a dimension other than 1".into(),
-                            ));
+                            return Err(Error::Unsupported(format!(
+                                "{name} of a dimension other than 1"
+                            )));
                         }
                     }
                 }
                 let array = take(args.swap_remove(0));
                 let length = call("json_array_length", vec![array]);
-                *expr = if name == "array_length" {
-                    call("nullif", vec![length, number(0)])
-                } else {
-                    length
+                // one dimension, lower bound 1: the upper bound is the length
+                *expr = match name.as_str() {
+                    "array_length" | "array_upper" => call("nullif", vec![length, number(0)]),
+                    "array_lower" => call(
+                        "nullif",
+                        vec![call("min", vec![length, number(1)]), number(0)],
+                    ),
+                    _ => length,
                 };
                 return Ok(Ty::Known(PgType::INT4));
             }

@@ -17,15 +17,20 @@
 //! RECURSIVE`, `distinct_on` for `DISTINCT ON`, `grouping` for the
 //! grouping rule), `locks` (parsing, and `FOR UPDATE` locking reads),
 //! `output` (result column names, `*`), `dml`
-//! (`INSERT`/`UPDATE`/`DELETE`), `ddl` (`CREATE`/`ALTER`/`DROP`),
+//! (`INSERT`/`UPDATE`/`DELETE`), `ddl` (`CREATE`/`ALTER`/`DROP`), `copy`
+//! and `maintenance` (the grammars of `COPY` and `VACUUM`/`ANALYZE`/
+//! `TRUNCATE`, over `words`),
 //! `transaction` (`BEGIN`…); `builtins` (plain functions chosen by
-//! overload) and `polymorphic` (functions typed by their arguments, and
-//! the session information functions) complete `functions`.
+//! overload), `polymorphic` (functions typed by their arguments, and
+//! the session information functions) and `lookups` (catalog functions
+//! and `regclass`, over the system relations of [`crate::catalog`])
+//! complete `functions`.
 
 mod builtins;
 mod catalog;
 mod coerce;
 mod context;
+mod copy;
 mod ddl;
 mod distinct_on;
 mod dml;
@@ -33,6 +38,8 @@ mod expr;
 mod functions;
 mod grouping;
 mod locks;
+mod lookups;
+mod maintenance;
 mod names;
 mod operators;
 mod output;
@@ -40,15 +47,25 @@ mod params;
 mod polymorphic;
 mod query;
 mod recursive;
+mod schema_file;
 mod scope;
 mod transaction;
 mod window;
+mod words;
 
 use sqlparser::ast::Statement;
 
 pub use catalog::Catalog;
+pub use copy::{
+    CopyFormat, CopyOptions, CopySource, CopyStatement, Endpoint, ForceQuote, Header, is_copy,
+    parse_copy,
+};
 pub use ddl::TranslatedDdl;
 pub use locks::RowLock;
+pub use maintenance::{Maintenance, parse_maintenance};
+pub(crate) use names::fold as fold_identifier;
+pub use names::quote_ident;
+pub use schema_file::{SchemaFile, SchemaRefusal, SchemaStep, plan_schema};
 
 use crate::error::Error;
 use crate::types::PgType;
@@ -148,7 +165,7 @@ pub fn translate_typed(
     for (mut statement, lock) in parsed.statements.into_iter().zip(parsed.locks) {
         let result = translate_statement(&mut statement, &overlay, given, lock)?;
         if let Some(ddl) = &result.ddl {
-            if let Some(old) = &ddl.renamed_from {
+            for old in ddl.renamed_from.iter().chain(&ddl.more_dropped) {
                 overlay.set(old.clone(), None);
             }
             let columns = (result.kind != StatementKind::DropTable).then(|| ddl.columns.clone());
@@ -164,7 +181,10 @@ pub fn translate_typed(
 /// Statements keep the clauses sqlparser does not print, as
 /// `FOR NO KEY UPDATE`.
 pub fn split(sql: &str) -> Result<Vec<String>, Error> {
-    Ok(locks::parse(sql)?.texts)
+    match locks::parse(sql) {
+        Ok(parsed) => Ok(parsed.texts),
+        Err(error) => words::split_utility(sql).unwrap_or(Err(error)),
+    }
 }
 
 fn columns(columns: Vec<(String, PgType)>) -> Vec<Column> {
@@ -190,7 +210,11 @@ fn translate_statement(
         row_lock: None,
     };
     let (kind, output) = match statement {
-        Statement::Query(query) => (StatementKind::Select, translator.query(query)?),
+        Statement::Query(query) => {
+            let mut output = translator.query(query)?;
+            translator.print_regclass(query, &mut output)?;
+            (StatementKind::Select, output)
+        }
         Statement::Insert(insert) => (StatementKind::Insert, translator.insert(insert)?),
         Statement::Update(update) => (StatementKind::Update, translator.update(update)?),
         Statement::Delete(delete) => (StatementKind::Delete, translator.delete(delete)?),
@@ -218,14 +242,14 @@ fn translate_statement(
             temporary: false,
             table: None,
         } => {
-            let (sql, table) = translator.drop(object_type, *if_exists, names, *cascade)?;
-            return Ok(match table {
-                Some(table) => Translated {
+            let (sql, tables) = translator.drop(object_type, *if_exists, names, *cascade)?;
+            return Ok(match tables.split_first() {
+                Some((table, more)) => Translated {
                     ddl: Some(TranslatedDdl {
                         sql: sql.clone(),
-                        table,
-                        columns: Vec::new(),
-                        renamed_from: None,
+                        table: table.clone(),
+                        more_dropped: more.to_vec(),
+                        ..TranslatedDdl::default()
                     }),
                     ..simple(StatementKind::DropTable, sql)
                 },

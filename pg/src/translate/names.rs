@@ -1,9 +1,17 @@
 //! Names: PostgreSQL folds unquoted identifiers to lower case, and
 //! patina's tables and functions live in one namespace, so `public.t` is
-//! `t` and `pg_catalog.f` is `f`. Other schemas are not supported.
+//! `t` and `pg_catalog.f` is `f`. A system relation
+//! ([`crate::catalog`]) is the exception: `pg_catalog.pg_class`, plain
+//! `pg_class` (pg_catalog comes first on PostgreSQL's search path) and
+//! `information_schema.tables` name their SQLite views. Other schemas
+//! are not supported.
 
-use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
+use sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, TableAlias, TableAliasColumnDef, TableFactor,
+};
 
+use crate::catalog;
 use crate::error::Error;
 
 /// The name an identifier denotes: folded to lower case unless quoted.
@@ -37,10 +45,32 @@ pub(crate) fn unqualified(name: &ObjectName) -> Result<Ident, Error> {
     }
 }
 
-/// A table's name, as [`unqualified`]; `database.schema.table` too when
-/// `database` is the session's, as PostgreSQL refuses other databases.
+/// A table's name, as [`unqualified`], or the quoted name of a system
+/// relation's view; `database.schema.table` too when `database` is the
+/// session's, as PostgreSQL refuses other databases.
 pub(crate) fn table_name(name: &ObjectName, database: &str) -> Result<Ident, Error> {
-    match idents(name)?.as_slice() {
+    let parts = idents(name)?;
+    let (schema, relation) = match parts.as_slice() {
+        [relation] => (None, *relation),
+        [schema, relation] => (Some(fold(schema)), *relation),
+        [db, schema, relation] if fold(db) == database => (Some(fold(schema)), *relation),
+        _ => (None, parts[0]),
+    };
+    if schema.as_deref().is_none_or(catalog::is_system_schema)
+        && let Some(system) = catalog::find(schema.as_deref(), &fold(relation))
+    {
+        return Ok(Ident::with_quote(
+            '"',
+            format!("{}.{}", system.schema, system.name),
+        ));
+    }
+    if let Some(schema) = schema.filter(|s| s != "public" && catalog::is_system_schema(s)) {
+        return Err(Error::UndefinedTable(format!(
+            "{schema}.{}",
+            fold(relation)
+        )));
+    }
+    match parts.as_slice() {
         [db, schema, ident] if fold(db) == database => {
             unqualified(&ObjectName::from(vec![(*schema).clone(), (*ident).clone()]))
         }
@@ -56,6 +86,149 @@ pub(crate) fn table_name(name: &ObjectName, database: &str) -> Result<Ident, Err
 pub(crate) fn object_name(ident: Ident) -> ObjectName {
     ObjectName(vec![ObjectNamePart::Identifier(ident)])
 }
+
+/// `unnest(array)` and `generate_series(start, stop[, step])` (integers)
+/// written as functions in `FROM` (as `pg_catalog.unnest(…)`), as the
+/// `UNNEST` relation the query translation knows; the series is the array
+/// `__patina_generate_series` builds. An alias without column names also
+/// names the one column, as PostgreSQL does for a scalar function.
+pub(crate) fn set_returning_function(factor: &TableFactor) -> Result<Option<TableFactor>, Error> {
+    let TableFactor::Table {
+        name,
+        alias,
+        args: Some(args),
+        with_ordinality: false,
+        ..
+    } = factor
+    else {
+        return Ok(None);
+    };
+    let function = fold(&unqualified(name)?);
+    let exprs: Option<Vec<Expr>> = args
+        .args
+        .iter()
+        .map(|arg| match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr.clone()),
+            _ => None,
+        })
+        .collect();
+    let Some(exprs) = exprs else {
+        return Ok(None);
+    };
+    let array = match (function.as_str(), exprs.len()) {
+        ("unnest", 1) => exprs.into_iter().next(),
+        ("generate_series", 2 | 3) => Some(Expr::Function(Function {
+            name: object_name(Ident::new("__patina_generate_series")),
+            uses_odbc_syntax: false,
+            parameters: FunctionArguments::None,
+            args: FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: exprs
+                    .into_iter()
+                    .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                    .collect(),
+                clauses: vec![],
+            }),
+            filter: None,
+            null_treatment: None,
+            over: None,
+            within_group: vec![],
+        })),
+        _ => None,
+    };
+    let Some(array) = array else {
+        return Ok(None);
+    };
+    let alias = alias.clone().map(|mut alias| {
+        if alias.columns.is_empty() {
+            alias.columns = vec![TableAliasColumnDef::from_name(alias.name.value.clone())];
+        }
+        alias
+    });
+    let alias = alias.or_else(|| {
+        (function == "generate_series").then(|| TableAlias {
+            explicit: false,
+            name: Ident::new("generate_series"),
+            columns: vec![TableAliasColumnDef::from_name("generate_series")],
+            at: None,
+        })
+    });
+    Ok(Some(TableFactor::UNNEST {
+        alias,
+        array_exprs: vec![array],
+        with_offset: false,
+        with_offset_alias: None,
+        with_ordinality: false,
+    }))
+}
+
+/// The system relation a table name resolved to by [`table_name`], if it
+/// is one.
+pub(crate) fn system_relation(table: &str) -> Option<&'static catalog::SystemRelation> {
+    catalog::by_sqlite_name(table)
+}
+
+/// An identifier as PostgreSQL's `quote_ident` prints it: quoted unless it
+/// is lower case letters, digits and underscores not starting with a
+/// digit, and not a keyword that needs quotes.
+pub fn quote_ident(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain && !RESERVED.contains(&name) && !COLUMN_NAME_KEYWORDS.contains(&name) {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// PostgreSQL's column-name keywords, which `quote_ident` quotes too.
+const COLUMN_NAME_KEYWORDS: &[&str] = &[
+    "between",
+    "bigint",
+    "bit",
+    "boolean",
+    "char",
+    "character",
+    "coalesce",
+    "dec",
+    "decimal",
+    "exists",
+    "extract",
+    "float",
+    "greatest",
+    "grouping",
+    "inout",
+    "int",
+    "integer",
+    "interval",
+    "least",
+    "national",
+    "nchar",
+    "none",
+    "normalize",
+    "nullif",
+    "numeric",
+    "out",
+    "overlay",
+    "position",
+    "precision",
+    "real",
+    "row",
+    "setof",
+    "smallint",
+    "substring",
+    "time",
+    "timestamp",
+    "treat",
+    "trim",
+    "values",
+    "varchar",
+];
 
 /// PostgreSQL's keywords that may not name a table or column without
 /// quotes (its reserved and type/function-name keywords). sqlparser takes
@@ -210,5 +383,38 @@ mod tests {
             unqualified(&name(&["a", "b", "c"])),
             Err(Error::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn system_relations_resolve_as_on_the_search_path() {
+        let resolved = |parts: &[&str]| table_name(&name(parts), "postgres").map(|i| fold(&i));
+        assert_eq!(resolved(&["pg_class"]), Ok("pg_catalog.pg_class".into()));
+        assert_eq!(
+            resolved(&["PG_CATALOG", "pg_class"]),
+            Ok("pg_catalog.pg_class".into())
+        );
+        assert_eq!(resolved(&["public", "pg_class"]), Ok("pg_class".into()));
+        assert_eq!(resolved(&["tables"]), Ok("tables".into()));
+        assert_eq!(
+            resolved(&["information_schema", "tables"]),
+            Ok("information_schema.tables".into())
+        );
+        assert!(matches!(
+            resolved(&["information_schema", "nope"]),
+            Err(Error::UndefinedTable(_))
+        ));
+        assert!(system_relation("pg_catalog.pg_class").is_some());
+    }
+
+    #[test]
+    fn quotes_identifiers_as_quote_ident() {
+        // SELECT quote_ident('items'), quote_ident('Items'), quote_ident('order'),
+        //        quote_ident('time'), quote_ident('a"b'), quote_ident('1a')
+        assert_eq!(quote_ident("items"), "items");
+        assert_eq!(quote_ident("Items"), "\"Items\"");
+        assert_eq!(quote_ident("order"), "\"order\"");
+        assert_eq!(quote_ident("time"), "\"time\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident("1a"), "\"1a\"");
     }
 }

@@ -36,6 +36,7 @@ fn category(ty: PgType) -> u8 {
         Scalar::Oid => 12,
         Scalar::Char => 13,
         Scalar::Regtype => 14,
+        Scalar::Regclass => 15,
     }
 }
 
@@ -58,8 +59,12 @@ pub(crate) fn common_type(a: PgType, b: PgType, what: &str) -> Result<PgType, Er
     }
     // integers convert to `oid` implicitly
     for (x, y) in [(a, b), (b, a)] {
-        if x == PgType::OID && y.is_integer() {
+        if x == PgType::OID && (y.is_integer() || y == PgType::REGCLASS) {
             return Ok(PgType::OID);
+        }
+        // `"char"` converts to `text` implicitly (`relkind = ANY (ARRAY['r', 'v'])`)
+        if x == PgType::CHAR && y.is_string() {
+            return Ok(PgType::TEXT);
         }
     }
     if category(a) != category(b) || a.is_array() {
@@ -146,7 +151,70 @@ pub(crate) fn numeric_collation(expr: Expr) -> Expr {
     }
 }
 
+/// The operator `OPERATOR(pg_catalog.~)` names (psql writes its
+/// operators so); 42883 for another schema or an operator patina lacks.
+fn schema_qualified_operator(parts: &[String]) -> Result<BinaryOperator, Error> {
+    let undefined = || Error::UndefinedOperator(format!("OPERATOR({})", parts.join(".")));
+    let symbol = match parts {
+        [symbol] => symbol,
+        [schema, symbol] if schema.eq_ignore_ascii_case("pg_catalog") => symbol,
+        _ => return Err(undefined()),
+    };
+    Ok(match symbol.as_str() {
+        "~" => BinaryOperator::PGRegexMatch,
+        "~*" => BinaryOperator::PGRegexIMatch,
+        "!~" => BinaryOperator::PGRegexNotMatch,
+        "!~*" => BinaryOperator::PGRegexNotIMatch,
+        "~~" => BinaryOperator::PGLikeMatch,
+        "~~*" => BinaryOperator::PGILikeMatch,
+        "!~~" => BinaryOperator::PGNotLikeMatch,
+        "!~~*" => BinaryOperator::PGNotILikeMatch,
+        "=" => BinaryOperator::Eq,
+        "<>" | "!=" => BinaryOperator::NotEq,
+        "<" => BinaryOperator::Lt,
+        "<=" => BinaryOperator::LtEq,
+        ">" => BinaryOperator::Gt,
+        ">=" => BinaryOperator::GtEq,
+        "+" => BinaryOperator::Plus,
+        "-" => BinaryOperator::Minus,
+        "*" => BinaryOperator::Multiply,
+        "/" => BinaryOperator::Divide,
+        "%" => BinaryOperator::Modulo,
+        "||" => BinaryOperator::StringConcat,
+        _ => return Err(undefined()),
+    })
+}
+
 impl Translator<'_> {
+    /// `expr COLLATE name`: the collations every PostgreSQL database has
+    /// and that compare as patina does (byte order: `default` in a C-locale
+    /// database, `C`, `POSIX`) leave the expression as it is; others do
+    /// not exist (42704).
+    pub(crate) fn collate(&mut self, expr: &mut Expr) -> Result<Ty, Error> {
+        let Expr::Collate {
+            expr: inner,
+            collation,
+        } = expr
+        else {
+            return Err(Error::Unsupported(format!("expression {expr}")));
+        };
+        let name = collation.0.last().map(|part| match part {
+            ObjectNamePart::Identifier(ident) => super::names::fold(ident),
+            ObjectNamePart::Function(f) => f.name.value.clone(),
+        });
+        let schema_ok = match collation.0.as_slice() {
+            [_] => true,
+            [ObjectNamePart::Identifier(schema), _] => super::names::fold(schema) == "pg_catalog",
+            _ => false,
+        };
+        if !schema_ok || !matches!(name.as_deref(), Some("default" | "C" | "POSIX")) {
+            return Err(Error::UndefinedCollation(name.unwrap_or_default()));
+        }
+        let ty = self.expr(inner)?;
+        *expr = take(inner);
+        Ok(ty)
+    }
+
     /// Types every expression, chooses their common type, and converts
     /// each to it. Unknowns alone resolve to `text`.
     pub(crate) fn unify(&mut self, exprs: Vec<&mut Expr>, what: &str) -> Result<Ty, Error> {
@@ -235,6 +303,9 @@ impl Translator<'_> {
         let Expr::BinaryOp { left, op, right } = expr else {
             return Err(Error::Unsupported(format!("expression {expr}")));
         };
+        if let BinaryOperator::PGCustomBinaryOperator(parts) = op {
+            *op = schema_qualified_operator(parts)?;
+        }
         match op {
             BinaryOperator::And | BinaryOperator::Or => {
                 self.condition(left)?;

@@ -42,6 +42,7 @@ fn internal_name(ty: PgType) -> &'static str {
         Scalar::Oid => "oid",
         Scalar::Char => "char",
         Scalar::Regtype => "regtype",
+        Scalar::Regclass => "regclass",
     }
 }
 

@@ -507,6 +507,10 @@ impl Translator<'_> {
     }
 
     fn table_factor(&mut self, factor: &mut TableFactor) -> Result<(), Error> {
+        if let Some(unnest) = super::names::set_returning_function(factor)? {
+            *factor = unnest;
+        }
+        self.session_relation(factor)?;
         match factor {
             TableFactor::Table {
                 name,
@@ -543,6 +547,17 @@ impl Translator<'_> {
                     ),
                 };
                 *name = object_name(ident);
+                if alias.is_none()
+                    && let Some(system) = super::names::system_relation(&table)
+                {
+                    // `FROM pg_class` reads the view "pg_catalog.pg_class" as `pg_class`.
+                    *alias = Some(TableAlias {
+                        explicit: true,
+                        name: sqlparser::ast::Ident::new(system.name),
+                        columns: Vec::new(),
+                        at: None,
+                    });
+                }
                 let (relation_name, columns) = match alias {
                     Some(alias) if !alias.columns.is_empty() => {
                         return Err(Error::Unsupported(

@@ -70,9 +70,10 @@ impl Scopes {
             .filter(|r| r.columns.iter().any(|(name, _)| name == column))
             .count();
         if holders < 2 {
-            return Err(Error::UndefinedColumn(format!(
-                "{column} specified in USING clause"
-            )));
+            return Err(Error::UndefinedColumnIn {
+                column: column.to_string(),
+                context: "specified in USING clause".into(),
+            });
         }
         level.merged.push(column.to_string());
         Ok(())

@@ -124,8 +124,16 @@ pub fn cast(
         Scalar::Name => Ok(Value::Text(to_name(source_text(&value, from)))),
         Scalar::Char => to_char(value, from),
         Scalar::Oid => to_oid(value, from),
+        // a name becomes a `regclass` by a lookup the translation emits
+        Scalar::Regclass => match (value, from.map(PgType::scalar)) {
+            (Value::Integer(oid), Some(Scalar::Oid | Scalar::Regclass)) => Ok(Value::Integer(oid)),
+            (other, _) => to_oid(other, from),
+        },
         Scalar::Regtype => match (value, from.map(PgType::scalar)) {
             (Value::Integer(oid), Some(Scalar::Oid | Scalar::Regtype)) => Ok(Value::Integer(oid)),
+            (integer @ Value::Integer(_), Some(Scalar::Int2 | Scalar::Int4 | Scalar::Int8)) => {
+                to_oid(integer, from)
+            }
             (other, _) => {
                 let input = source_text(&other, from);
                 PgType::from_name(&input)

@@ -6,10 +6,13 @@
 //! waits on the network or the disk.
 
 mod apply;
+mod handle;
 mod local;
+mod metrics;
 mod serve;
 mod storage;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +21,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use patina_store::{OpenError, ReadError, Reader, Versions};
 use tokio::sync::mpsc;
 
+pub use handle::{AgentHandle, AgentStatus, AgentStopped, MemberStatus};
 pub use storage::Storage;
 
 use crate::NodeId;
@@ -32,10 +36,16 @@ use crate::transport::{Inbound, Transport, TransportError};
 /// catches up.
 const MAX_APPLY_BACKLOG: usize = 4096;
 
+/// How often at most the status an [`AgentHandle`] reads is refreshed.
+const STATUS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
+
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
     /// The UDP address of this node's QUIC endpoint.
     pub gossip_addr: SocketAddr,
+    /// The address peers reach this node at, when it is not the bound one
+    /// (a wildcard bind, NAT): what this node tells the cluster it is.
+    pub external_addr: Option<SocketAddr>,
     /// Gossip addresses of members to join through.
     pub bootstrap: Vec<SocketAddr>,
     pub tls: PeerTls,
@@ -73,6 +83,8 @@ pub struct Agent<S: Storage> {
     config: AgentConfig,
     reader: Reader,
     head: u64,
+    handle: AgentHandle,
+    commands: mpsc::UnboundedReceiver<handle::Command>,
 }
 
 impl<S: Storage> Agent<S> {
@@ -98,12 +110,19 @@ impl<S: Storage> Agent<S> {
             .unwrap_or_default();
         let id = NodeId::new(
             reader.site_id(),
-            transport.local_addr(),
+            config.external_addr.unwrap_or(transport.local_addr()),
             since_epoch.as_millis() as u64,
         );
         let seed =
             since_epoch.as_nanos() as u64 ^ u64::from_le_bytes(first_eight(id.site.as_bytes()));
-        let node = Node::new(id, have, config.core.clone(), seed, Instant::now());
+        let node = Node::new(id, have.clone(), config.core.clone(), seed, Instant::now());
+        let (handle, commands) = AgentHandle::new(AgentStatus {
+            id,
+            members: Vec::new(),
+            have,
+            behind: false,
+            updated: SystemTime::now(),
+        });
         Ok(Agent {
             storage,
             transport,
@@ -112,11 +131,18 @@ impl<S: Storage> Agent<S> {
             config,
             reader,
             head,
+            handle,
+            commands,
         })
     }
 
     pub fn id(&self) -> NodeId {
         self.node.id()
+    }
+
+    /// A handle on the agent once it runs: its status, and rejoining.
+    pub fn handle(&self) -> AgentHandle {
+        self.handle.clone()
     }
 
     /// Runs until `shutdown` resolves, then leaves the cluster (announced,
@@ -130,6 +156,8 @@ impl<S: Storage> Agent<S> {
             config,
             reader,
             head,
+            handle,
+            mut commands,
         } = self;
         let (report_tx, mut reports) = mpsc::channel::<Report>(64);
         // Sync sessions report apart so the loop can stop reading them while
@@ -145,7 +173,10 @@ impl<S: Storage> Agent<S> {
         let max_bytes = config.core.max_chunk_bytes;
         let mut applying = false;
 
+        let mut last_seen: HashMap<SocketAddr, SystemTime> = HashMap::new();
+        let mut next_status = Instant::now();
         node.join(&config.bootstrap, Instant::now());
+        metrics::members(&node);
         tokio::pin!(shutdown);
         loop {
             drive(&mut node, &transport, &chunks_tx);
@@ -166,6 +197,7 @@ impl<S: Storage> Agent<S> {
                 () = &mut shutdown => break,
                 Some(inbound) = inbound.recv() => match inbound {
                     Inbound::Message { from, message } => {
+                        last_seen.insert(from, SystemTime::now());
                         node.handle_message(from, message, Instant::now());
                     }
                     Inbound::Sync { from, request, reply } => {
@@ -182,14 +214,29 @@ impl<S: Storage> Agent<S> {
                         }
                     }
                 },
-                Some(versions) = local.recv() => node.local_changes(versions, Instant::now()),
+                Some(versions) = local.recv() => {
+                    metrics::local_changes(&versions);
+                    node.local_changes(versions, Instant::now());
+                }
                 Some(report) = reports.recv() => {
                     handle_report(&mut node, report, &mut applying, Instant::now());
                 }
                 Some(report) = chunks.recv(), if node.apply_backlog() < MAX_APPLY_BACKLOG => {
                     handle_report(&mut node, report, &mut applying, Instant::now());
                 }
-                () = sleep_until(timeout) => node.handle_timeout(Instant::now()),
+                Some(handle::Command::Rejoin) = commands.recv() => {
+                    tracing::info!(bootstrap = ?config.bootstrap, "rejoining the cluster");
+                    node.join(&config.bootstrap, Instant::now());
+                }
+                () = sleep_until(timeout) => {
+                    let now = Instant::now();
+                    node.handle_timeout(now);
+                    if now >= next_status {
+                        next_status = now + STATUS_INTERVAL;
+                        handle.refresh(&node, &transport, &mut last_seen);
+                    }
+                    metrics::transport(transport.stats());
+                }
             }
         }
         node.leave(Instant::now());
@@ -203,23 +250,35 @@ fn handle_report(node: &mut Node, report: Report, applying: &mut bool, now: Inst
     match report {
         Report::Applied(results) => {
             *applying = false;
+            metrics::applied(&results);
             node.applied(results);
         }
         Report::SyncChunks(from, chunks) => node.sync_chunks(from, chunks, now),
-        Report::SyncEnded(peer, ok) => node.sync_ended(peer, ok, now),
+        Report::SyncEnded(peer, ok) => {
+            metrics::sync_ended(ok);
+            node.sync_ended(peer, ok, now);
+        }
         Report::Served(from) => node.served(from),
     }
 }
 
 /// Carries out everything the node asks for after an input.
 fn drive(node: &mut Node, transport: &Transport, sessions: &mpsc::Sender<Report>) {
+    let mut membership_changed = false;
     while let Some(event) = node.poll_event() {
+        membership_changed |= matches!(
+            event,
+            Event::MemberUp(_) | Event::MemberDown(_) | Event::MemberRenamed { .. }
+        );
         // The node logs membership changes itself. A member that comes up
         // (again) may be a new process on an address this node still has
         // a connection to, which died with the previous one.
         if let Event::MemberRenamed { new: id, .. } | Event::MemberUp(id) = event {
             transport.reconnect(id.addr);
         }
+    }
+    if membership_changed {
+        metrics::members(node);
     }
     while let Some((to, message)) = node.poll_transmit() {
         transport.send(to, message);

@@ -105,6 +105,37 @@ pub fn signed(
     Ok((cert.pem(), key.serialize_pem()))
 }
 
+/// A new client certificate signed by the CA, for a client (a PostgreSQL
+/// user, a tool) that authenticates with a certificate: its common name is
+/// `name`, it is usable for client authentication only, and it carries no
+/// [`PEER_NAME`], so it cannot pass for a peer: `(certificate PEM, private
+/// key PEM)`.
+pub fn client(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    name: &str,
+) -> Result<(String, String), GenerateError> {
+    let ca_key = KeyPair::from_pem(ca_key_pem).map_err(GenerateError::BadCaKey)?;
+    let issuer =
+        Issuer::from_ca_cert_pem(ca_cert_pem, ca_key).map_err(GenerateError::BadCaCertificate)?;
+    if name.is_empty() {
+        return Err(GenerateError::BadName {
+            name: name.to_owned(),
+        });
+    }
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.remove(DnType::CommonName);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.use_authority_key_identifier_extension = true;
+    set_validity(&mut params, PEER_YEARS);
+    let key = KeyPair::generate()?;
+    let cert = params.signed_by(&key, &issuer)?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
 /// A self-signed certificate for [`PEER_NAME`], made fresh at every start
 /// in insecure mode: `(certificate DER, private key DER)`.
 pub(crate) fn self_signed() -> Result<(Vec<u8>, Vec<u8>), GenerateError> {

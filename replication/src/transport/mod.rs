@@ -311,6 +311,12 @@ impl Transport {
         }
     }
 
+    /// The round-trip time to `to` on its open connection, if any.
+    pub fn rtt(&self, to: SocketAddr) -> Option<std::time::Duration> {
+        let peer = self.shared.peers().get(&to).cloned();
+        peer.and_then(|peer| peer.rtt())
+    }
+
     /// What the transport moved so far.
     pub fn stats(&self) -> TransportStats {
         self.shared

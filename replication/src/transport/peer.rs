@@ -70,6 +70,16 @@ impl Peer {
     }
 
     /// The live connection to the peer, opening one if there is none.
+    /// The round-trip time QUIC measures on the connection to the peer, if
+    /// one is open (and not being replaced right now).
+    pub(super) fn rtt(&self) -> Option<std::time::Duration> {
+        let cached = self.connection.try_lock().ok()?;
+        cached
+            .as_ref()
+            .filter(|connection| connection.close_reason().is_none())
+            .map(Connection::rtt)
+    }
+
     pub(super) async fn connection(&self, shared: &Shared) -> Result<Connection, TransportError> {
         let mut cached = self.connection.lock().await;
         if let Some(connection) = cached.as_ref()

@@ -16,8 +16,11 @@ use super::workload;
 
 /// Everything a fresh store with the simulation's schema holds.
 struct Template {
-    /// `CREATE` statements in creation order.
+    /// `CREATE` statements of tables and indexes, in creation order.
     ddl: Vec<String>,
+    /// `CREATE TRIGGER` statements, replayed after the rows are copied (the
+    /// capture triggers call functions only a store registers).
+    triggers: Vec<String>,
     /// Rows of every table (the bookkeeping of the replicated table).
     rows: Vec<(String, Vec<Vec<SqlValue>>)>,
 }
@@ -62,12 +65,15 @@ fn template() -> &'static Template {
                 .expect("read a template table");
             rows.push((name.clone(), table_rows));
         }
+        let (triggers, ddl): (Vec<_>, Vec<_>) = objects
+            .into_iter()
+            .filter(|(_, name, _)| !name.starts_with("sqlite_"))
+            .partition(|(kind, _, _)| kind == "trigger");
+        let sql =
+            |objects: Vec<(String, String, String)>| objects.into_iter().map(|o| o.2).collect();
         Template {
-            ddl: objects
-                .into_iter()
-                .filter(|(_, name, _)| !name.starts_with("sqlite_"))
-                .map(|(_, _, sql)| sql)
-                .collect(),
+            ddl: sql(ddl),
+            triggers: sql(triggers),
             rows,
         }
     })
@@ -109,6 +115,11 @@ impl SimStore {
                 [site.as_bytes().as_slice()],
             )
             .expect("set the site id");
+        for sql in &template.triggers {
+            keeper
+                .execute_batch(sql)
+                .expect("replay the template's triggers");
+        }
         keeper.execute_batch("COMMIT").expect("commit");
         let store = Store::open(&uri).expect("open the store");
         assert_eq!(store.site_id(), site);

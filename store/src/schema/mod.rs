@@ -12,8 +12,14 @@
 //! the key or FOREIGN KEYs: replicas accept writes independently, so such
 //! constraints could be violated by a merge that no single node could
 //! refuse. Those are refused rather than silently weakened.
+//!
+//! A table created without a primary key stays local: it lives on this node
+//! only and is not replicated (its rows have no identity to merge by).
+//! `rekey` gives one a key (`ALTER TABLE … ADD PRIMARY KEY`), which makes it
+//! replicated.
 
 mod crr;
+mod rekey;
 mod rules;
 mod shape;
 
@@ -22,7 +28,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::Connection;
 
 pub(crate) use crr::TableInfo;
+pub(crate) use rekey::add_primary_key_sql;
 pub use rules::SchemaChange;
+pub(crate) use shape::is_internal;
 
 use crate::SchemaError;
 
@@ -74,7 +82,7 @@ impl Registry {
 
 /// Runs `body` in a savepoint, releasing it on success and rolling it back
 /// on any error.
-fn in_savepoint<T>(
+pub(crate) fn in_savepoint<T>(
     conn: &Connection,
     body: impl FnOnce() -> Result<T, SchemaError>,
 ) -> Result<T, SchemaError> {
@@ -102,6 +110,11 @@ fn table_info(id: i64, shape: &shape::TableShape) -> TableInfo {
 
 fn make_replicated(conn: &Connection, shape: &shape::TableShape) -> Result<(), SchemaError> {
     rules::check_replicable(shape)?;
+    register(conn, shape)
+}
+
+/// Gives a table its clock and triggers and clocks the rows it holds.
+fn register(conn: &Connection, shape: &shape::TableShape) -> Result<(), SchemaError> {
     let id: i64 = conn.query_row(
         "INSERT INTO __patina_crrs (name) VALUES (?1) RETURNING id",
         [&shape.name],
@@ -161,6 +174,26 @@ fn names_table(sql: &str, table: &str) -> bool {
     }
     sql.split(|c: char| !is_word(c))
         .any(|word| word.eq_ignore_ascii_case(table))
+}
+
+/// Makes one of patina's own tables (named `__patina…`, which the rules
+/// keep away from users) replicated: metadata that travels like data.
+pub(crate) fn make_internal_crr(
+    conn: &Connection,
+    registry: &mut Registry,
+    table: &str,
+) -> Result<(), SchemaError> {
+    if registry.get(table).is_some() {
+        return Ok(());
+    }
+    in_savepoint(conn, || {
+        let shape = shape::table(conn, table)?.ok_or_else(|| SchemaError::NoSuchTable {
+            table: table.to_owned(),
+        })?;
+        register(conn, &shape)
+    })?;
+    *registry = Registry::load(conn)?;
+    Ok(())
 }
 
 /// Makes an existing table replicated, clocking the rows it already holds.

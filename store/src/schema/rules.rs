@@ -13,6 +13,9 @@ pub struct SchemaChange {
     pub new_tables: Vec<String>,
     /// Replicated tables whose replicated columns changed (columns added).
     pub altered_tables: Vec<String>,
+    /// New tables without a primary key: they stay on this node, not
+    /// replicated (a replicated row is known by its key).
+    pub local_tables: Vec<String>,
 }
 
 /// Checks that a table can be replicated.
@@ -83,7 +86,9 @@ pub(crate) fn check_replicable(table: &TableShape) -> Result<(), SchemaError> {
 /// Judges the change from `before` to `after` (snapshots keyed by lower-cased
 /// table name): replicated tables may gain columns and indexes, and new
 /// tables may appear; nothing replicated may disappear or change meaning,
-/// and patina's own tables may not change at all.
+/// and patina's own tables may not change at all. A new table with a primary
+/// key, or a local table that gained one, becomes replicated; a new table
+/// without one is local.
 pub(crate) fn plan_change(
     before: &BTreeMap<String, TableShape>,
     after: &BTreeMap<String, TableShape>,
@@ -133,9 +138,15 @@ pub(crate) fn plan_change(
         }
     }
     for (key, new) in after {
-        if !before.contains_key(key) {
-            check_replicable(new)?;
-            plan.new_tables.push(new.name.clone());
+        let keyed = !new.pk_columns().is_empty();
+        match before.get(key) {
+            None if !keyed && !is_internal(&new.name) => plan.local_tables.push(new.name.clone()),
+            Some(_) if is_internal(&new.name) => {}
+            Some(old) if replicated.contains(key) || !keyed || !old.pk_columns().is_empty() => {}
+            _ => {
+                check_replicable(new)?;
+                plan.new_tables.push(new.name.clone());
+            }
         }
     }
     Ok(plan)
@@ -220,8 +231,8 @@ mod tests {
         assert_eq!(
             plan,
             Ok(SchemaChange {
-                new_tables: vec![],
-                altered_tables: vec!["items".to_owned()]
+                altered_tables: vec!["items".to_owned()],
+                ..SchemaChange::default()
             })
         );
     }
@@ -259,6 +270,46 @@ mod tests {
                 name: "__patina_seen".to_owned()
             })
         );
+    }
+
+    #[test]
+    fn a_new_table_without_a_key_is_local() {
+        let mut keyless = items();
+        keyless.columns[0].pk = 0;
+        let plan = plan_change(&keyed(vec![]), &keyed(vec![keyless]), &BTreeSet::new());
+        assert_eq!(
+            plan,
+            Ok(SchemaChange {
+                local_tables: vec!["items".to_owned()],
+                ..SchemaChange::default()
+            })
+        );
+    }
+
+    #[test]
+    fn a_local_table_that_gains_a_key_becomes_replicated() {
+        let mut keyless = items();
+        keyless.columns[0].pk = 0;
+        let plan = plan_change(
+            &keyed(vec![keyless.clone()]),
+            &keyed(vec![items()]),
+            &BTreeSet::new(),
+        );
+        assert_eq!(
+            plan,
+            Ok(SchemaChange {
+                new_tables: vec!["items".to_owned()],
+                ..SchemaChange::default()
+            })
+        );
+        let mut renamed = keyless;
+        renamed.columns.push(column("note", 0));
+        let plan = plan_change(
+            &keyed(vec![items()]),
+            &keyed(vec![renamed]),
+            &BTreeSet::new(),
+        );
+        assert_eq!(plan, Ok(SchemaChange::default()));
     }
 
     #[test]

@@ -8,19 +8,40 @@ use tempfile::TempDir;
 pub struct TempStore {
     pub store: Store,
     pub dir: TempDir,
+    /// The local version the schema of [`TempStore::with_schema`] made (the
+    /// schema is replicated state: DDL makes a version).
+    pub schema_version: u64,
 }
 
 impl TempStore {
     pub fn new() -> TempStore {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path().join("db.sqlite")).expect("open");
-        TempStore { store, dir }
+        TempStore {
+            store,
+            dir,
+            schema_version: 0,
+        }
     }
 
     pub fn with_schema(ddl: &str) -> TempStore {
         let mut s = TempStore::new();
         s.store.apply_ddl(ddl).expect("schema");
+        s.schema_version = s.store.db_version().expect("db_version");
         s
+    }
+
+    /// How many local write transactions came after the schema.
+    pub fn writes(&self) -> u64 {
+        self.store.db_version().expect("db_version") - self.schema_version
+    }
+
+    /// The user-table changes of the `n`th local write after the schema.
+    pub fn write_changes(&self, n: u64) -> Vec<Change> {
+        self.local_changes(self.schema_version + n)
+            .into_iter()
+            .filter(|c| !c.table.starts_with("__patina"))
+            .collect()
     }
 
     pub fn exec(&self, sql: &str) {

@@ -97,7 +97,7 @@ fn send(value: &Value, ty: PgType) -> Result<Vec<u8>, PgError> {
             Ok(to_pg_text(value, ty).unwrap_or_default().into_bytes())
         }
         Scalar::Char => Ok(string::send_char(value, ty)),
-        Scalar::Oid | Scalar::Regtype => number::send_oid(value, ty),
+        Scalar::Oid | Scalar::Regtype | Scalar::Regclass => number::send_oid(value, ty),
         Scalar::Jsonb => Ok(string::send_jsonb(value, ty)),
         Scalar::Bytea => string::send_bytea(value, ty),
         Scalar::Uuid => string::send_uuid(value, ty),
@@ -119,7 +119,7 @@ fn recv(bytes: &[u8], ty: PgType) -> Result<Value, PgError> {
             string::text(bytes).map(|t| Value::Text(t.to_owned()))
         }
         Scalar::Char => string::recv_char(bytes),
-        Scalar::Oid | Scalar::Regtype => number::recv_oid(bytes, ty),
+        Scalar::Oid | Scalar::Regtype | Scalar::Regclass => number::recv_oid(bytes, ty),
         Scalar::Json => string::recv_json(bytes),
         Scalar::Jsonb => string::recv_jsonb(bytes),
         Scalar::Bytea => Ok(Value::Blob(bytes.to_vec())),

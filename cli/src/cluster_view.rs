@@ -1,0 +1,82 @@
+//! Lends the pg front door the replication agent's status and its rejoin,
+//! for patina's system views (`patina.node`, `patina.members`,
+//! `patina.sync_state`) and `CALL patina_rejoin()`.
+
+use std::sync::Arc;
+
+use patina_pg::server::{ClusterSnapshot, Database, MemberRow, NodeRow, SiteRow};
+use patina_replication::agent::{AgentHandle, AgentStatus};
+use patina_replication::core::MemberState;
+
+pub fn install(db: &Database, agent: AgentHandle) {
+    let status = agent.clone();
+    db.set_cluster_view(Arc::new(move || snapshot(&status.status())));
+    db.set_rejoin(Arc::new(move || agent.rejoin().map_err(|e| e.to_string())));
+}
+
+fn snapshot(status: &AgentStatus) -> ClusterSnapshot {
+    let members: Vec<MemberRow> = status
+        .members
+        .iter()
+        .map(|member| MemberRow {
+            site_id: member.id.site.to_string(),
+            addr: member.id.addr.to_string(),
+            state: state_name(member.state).to_owned(),
+            incarnation: member.id.incarnation as i64,
+            rtt_ms: member.rtt.map(|rtt| rtt.as_secs_f64() * 1000.0),
+            last_seen: member.last_seen,
+        })
+        .collect();
+    let down = status
+        .members
+        .iter()
+        .filter(|m| m.state == MemberState::Down)
+        .count();
+    let sites = status
+        .have
+        .sites
+        .iter()
+        .map(|(site, progress)| SiteRow {
+            site_id: site.to_string(),
+            max_version: progress.max_version as i64,
+            gaps: progress
+                .gaps
+                .iter()
+                .map(|gap| {
+                    if gap.start() == gap.end() {
+                        gap.start().to_string()
+                    } else {
+                        format!("{}-{}", gap.start(), gap.end())
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+            missing: progress
+                .gaps
+                .iter()
+                .map(|gap| (gap.end() - gap.start() + 1) as i64)
+                .sum(),
+        })
+        .collect();
+    ClusterSnapshot {
+        node: Some(NodeRow {
+            site_id: status.id.site.to_string(),
+            gossip_addr: status.id.addr.to_string(),
+            incarnation: status.id.incarnation as i64,
+            db_version: status.have.max_version(&status.id.site) as i64,
+            members_up: (members.len() - down) as i64,
+            members_down: down as i64,
+            behind: status.behind,
+        }),
+        members,
+        sites,
+    }
+}
+
+fn state_name(state: MemberState) -> &'static str {
+    match state {
+        MemberState::Alive => "alive",
+        MemberState::Suspect => "suspect",
+        MemberState::Down => "down",
+    }
+}

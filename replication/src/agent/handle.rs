@@ -1,0 +1,112 @@
+//! A handle on a running agent: its status (what the node's system views
+//! and `patina cluster status` show) and what an operator may ask of it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+
+use crate::core::{MemberState, Node};
+use crate::identity::NodeId;
+use crate::sync::SyncState;
+use crate::transport::Transport;
+
+/// What the agent knows of the cluster, as of `updated`.
+#[derive(Debug, Clone)]
+pub struct AgentStatus {
+    pub id: NodeId,
+    pub members: Vec<MemberStatus>,
+    /// Per site, the versions this node holds.
+    pub have: SyncState,
+    /// Whether anti-entropy saw that this node lacks versions.
+    pub behind: bool,
+    pub updated: SystemTime,
+}
+
+/// One member as this node sees it.
+#[derive(Debug, Clone)]
+pub struct MemberStatus {
+    pub id: NodeId,
+    pub state: MemberState,
+    /// QUIC's round-trip time on this node's connection to it.
+    pub rtt: Option<Duration>,
+    /// When a message from it last arrived.
+    pub last_seen: Option<SystemTime>,
+}
+
+/// What the agent's loop is asked to do.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Announce this node to the bootstrap peers again.
+    Rejoin,
+}
+
+/// The agent stopped; it can no longer be asked anything.
+#[derive(Debug, thiserror::Error)]
+#[error("the cluster agent is not running")]
+pub struct AgentStopped;
+
+/// Cheap to clone; usable from any thread.
+#[derive(Debug, Clone)]
+pub struct AgentHandle {
+    status: Arc<RwLock<AgentStatus>>,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl AgentHandle {
+    pub(crate) fn new(status: AgentStatus) -> (AgentHandle, mpsc::UnboundedReceiver<Command>) {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let handle = AgentHandle {
+            status: Arc::new(RwLock::new(status)),
+            commands,
+        };
+        (handle, receiver)
+    }
+
+    /// The latest status (refreshed on membership changes and timer ticks).
+    pub fn status(&self) -> AgentStatus {
+        self.status
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Announces this node to its bootstrap peers again: after a partition
+    /// that left it alone, or to re-introduce a node its peers forgot.
+    pub fn rejoin(&self) -> Result<(), AgentStopped> {
+        self.commands
+            .send(Command::Rejoin)
+            .map_err(|_| AgentStopped)
+    }
+
+    /// Refreshes the status from the node, the transport and when each
+    /// peer was last heard from (forgetting peers that are no members).
+    pub(crate) fn refresh(
+        &self,
+        node: &Node,
+        transport: &Transport,
+        last_seen: &mut HashMap<SocketAddr, SystemTime>,
+    ) {
+        let members = node.members();
+        last_seen.retain(|addr, _| members.iter().any(|m| m.id.addr == *addr));
+        let members = members
+            .into_iter()
+            .map(|member| MemberStatus {
+                rtt: transport.rtt(member.id.addr),
+                last_seen: last_seen.get(&member.id.addr).copied(),
+                id: member.id,
+                state: member.state,
+            })
+            .collect();
+        let status = AgentStatus {
+            id: node.id(),
+            members,
+            have: node.have().clone(),
+            behind: node.is_behind(),
+            updated: SystemTime::now(),
+        };
+        *self.status.write().unwrap_or_else(PoisonError::into_inner) = status;
+    }
+}
