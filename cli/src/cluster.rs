@@ -3,8 +3,6 @@
 //! would (`patina.members`, `patina.node`, `patina.sync_state`), and
 //! `CALL patina_rejoin()`.
 
-use std::io::Write;
-
 use crate::conn::ConnectArgs;
 use crate::output::{self, Format};
 use crate::reload;
@@ -61,24 +59,9 @@ pub fn run(command: ClusterCommand) -> anyhow::Result<()> {
 }
 
 fn view(args: ViewArgs, sql: &str) -> anyhow::Result<()> {
-    let format = if args.json {
-        Format::Json
-    } else if args.csv {
-        Format::Csv
-    } else {
-        Format::Table
-    };
+    let format = Format::from_flags(args.json, args.csv);
     let mut connection = args.connect.connect()?;
     let results = connection.simple_query(sql)?;
     connection.close();
-    output::notices(&results.notices);
-    let mut out = std::io::stdout().lock();
-    for (i, outcome) in results.outcomes.iter().enumerate() {
-        if i > 0 && format == Format::Table {
-            writeln!(out)?;
-        }
-        output::write(&mut out, outcome, format)?;
-    }
-    out.flush()?;
-    output::finish(results.error)
+    output::print(results, format)
 }

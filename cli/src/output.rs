@@ -4,13 +4,38 @@
 
 use std::io::{self, Write};
 
-use crate::pgclient::{Column, Outcome, ServerError};
+use crate::pgclient::{Column, Outcome, Results, ServerError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Json,
     Csv,
+}
+
+impl Format {
+    /// `--json`, else `--csv`, else psql's aligned table.
+    pub fn from_flags(json: bool, csv: bool) -> Format {
+        if json {
+            Format::Json
+        } else if csv {
+            Format::Csv
+        } else {
+            Format::Table
+        }
+    }
+}
+
+/// Prints the results of a query string: the notices on stderr, every
+/// outcome in `format` on stdout; then the error that stopped it, if any.
+pub fn print(results: Results, format: Format) -> anyhow::Result<()> {
+    notices(&results.notices);
+    let mut out = io::stdout().lock();
+    for outcome in &results.outcomes {
+        write(&mut out, outcome, format)?;
+    }
+    out.flush()?;
+    finish(results.error)
 }
 
 /// The command tag of an outcome.

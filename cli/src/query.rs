@@ -2,8 +2,6 @@
 //! an aligned table like psql's, one JSON object per row (`--json`), or
 //! CSV with a header (`--csv`).
 
-use std::io::Write;
-
 use crate::conn::ConnectArgs;
 use crate::output::{self, Format};
 
@@ -24,21 +22,9 @@ pub struct QueryArgs {
 }
 
 pub fn run(args: QueryArgs) -> anyhow::Result<()> {
-    let format = if args.json {
-        Format::Json
-    } else if args.csv {
-        Format::Csv
-    } else {
-        Format::Table
-    };
+    let format = Format::from_flags(args.json, args.csv);
     let mut connection = args.connect.connect()?;
     let results = connection.simple_query(&args.sql)?;
     connection.close();
-    output::notices(&results.notices);
-    let mut out = std::io::stdout().lock();
-    for outcome in &results.outcomes {
-        output::write(&mut out, outcome, format)?;
-    }
-    out.flush()?;
-    output::finish(results.error)
+    output::print(results, format)
 }

@@ -97,6 +97,9 @@ async fn ddl_on_one_node_reaches_every_node_and_a_late_joiner() {
         row(&[Some("db"), Some("us"), Some("3")]),
     ];
     cluster.wait_rows(DEADLINE, extra, &want).await;
+    let indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'services' ORDER BY 1";
+    let both: Rows = vec![row(&[Some("services_pkey")]), row(&[Some("services_port")])];
+    cluster.wait_rows(DEADLINE, indexes, &both).await;
 
     // Destructive changes stay refused, on any node.
     let drop = cluster

@@ -168,14 +168,14 @@ pub(crate) fn record(
         forget.execute([&ddl.table])?;
         return Ok(());
     }
-    let mut stale = conn.prepare_cached(
+    // Only columns SQLite no longer has are forgotten: the statement was
+    // translated before this session took the writer, and a column that
+    // arrived from the cluster meanwhile is not in `ddl.columns`.
+    conn.prepare_cached(
         "DELETE FROM __patina_pg_columns WHERE tbl = ?1 COLLATE NOCASE
-         AND (tbl <> ?1 OR name NOT IN (SELECT value FROM json_each(?2)))",
-    )?;
-    let names: Vec<&str> = ddl.columns.iter().map(|(name, _)| name.as_str()).collect();
-    let names = serde_json::to_string(&names)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    stale.execute(params![ddl.table, names])?;
+         AND (tbl <> ?1 OR name NOT IN (SELECT name FROM pragma_table_info(?1)))",
+    )?
+    .execute([&ddl.table])?;
     let mut upsert = conn.prepare_cached(
         "INSERT INTO __patina_pg_columns (tbl, name, pos, type) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (tbl, name) DO UPDATE SET pos = excluded.pos, type = excluded.type

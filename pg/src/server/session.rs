@@ -507,18 +507,30 @@ impl Session {
         let Some(writer) = self.writer.as_mut() else {
             return Err(PgError::new("XX000", "the writer is not held"));
         };
-        let Some(ddl) = &statement.ddl else {
+        // Index DDL goes through the store too: it judges the index (a
+        // UNIQUE one outside the key cannot hold across replicas) and
+        // records it in the replicated schema.
+        let index = matches!(
+            statement.kind,
+            StatementKind::CreateIndex | StatementKind::DropIndex
+        );
+        if statement.ddl.is_none() && !index {
             return interruptible(&self.running, timeout, writer.conn(), statement, params);
-        };
+        }
         if !in_block {
             writer.control("BEGIN IMMEDIATE")?;
         }
-        let change = match &ddl.add_primary_key {
-            Some(key) => writer.store().add_primary_key(&ddl.table, key),
-            None => writer.store().apply_ddl(&ddl.sql),
+        let change = match &statement.ddl {
+            Some(ddl) => match &ddl.add_primary_key {
+                Some(key) => writer.store().add_primary_key(&ddl.table, key),
+                None => writer.store().apply_ddl(&ddl.sql),
+            },
+            None => writer.store().apply_ddl(&statement.sql),
         };
         let applied = change.map_err(PgError::from).and_then(|change| {
-            catalog::record(writer.conn(), statement.kind, ddl)?;
+            if let Some(ddl) = &statement.ddl {
+                catalog::record(writer.conn(), statement.kind, ddl)?;
+            }
             Ok(change)
         });
         let change = if in_block {

@@ -183,17 +183,7 @@ pub(crate) fn make_internal_crr(
     registry: &mut Registry,
     table: &str,
 ) -> Result<(), SchemaError> {
-    if registry.get(table).is_some() {
-        return Ok(());
-    }
-    in_savepoint(conn, || {
-        let shape = shape::table(conn, table)?.ok_or_else(|| SchemaError::NoSuchTable {
-            table: table.to_owned(),
-        })?;
-        register(conn, &shape)
-    })?;
-    *registry = Registry::load(conn)?;
-    Ok(())
+    replicate_existing(conn, registry, table, register)
 }
 
 /// Makes an existing table replicated, clocking the rows it already holds.
@@ -202,6 +192,17 @@ pub(crate) fn make_crr(
     registry: &mut Registry,
     table: &str,
 ) -> Result<(), SchemaError> {
+    replicate_existing(conn, registry, table, make_replicated)
+}
+
+/// Runs `make` on the existing, not yet replicated `table`, in a
+/// savepoint.
+fn replicate_existing(
+    conn: &Connection,
+    registry: &mut Registry,
+    table: &str,
+    make: fn(&Connection, &shape::TableShape) -> Result<(), SchemaError>,
+) -> Result<(), SchemaError> {
     if registry.get(table).is_some() {
         return Ok(());
     }
@@ -209,7 +210,7 @@ pub(crate) fn make_crr(
         let shape = shape::table(conn, table)?.ok_or_else(|| SchemaError::NoSuchTable {
             table: table.to_owned(),
         })?;
-        make_replicated(conn, &shape)
+        make(conn, &shape)
     })?;
     *registry = Registry::load(conn)?;
     Ok(())
