@@ -13,8 +13,9 @@ pub enum ClusterCommand {
     /// suspect, down), incarnation, round-trip time, when last heard from.
     Members(ViewArgs),
     /// This node (site id, address, versions, members up and down, whether
-    /// it is behind, its schema's hash), then per site the versions it
-    /// holds and the gaps it still lacks.
+    /// it is behind, how many versions it lacks, its schema's hash), then
+    /// per site the versions it holds, the gaps, the highest version heard
+    /// of and how many it lacks.
     Status(ViewArgs),
     /// Announces this node to its bootstrap peers again.
     Rejoin(RejoinArgs),
@@ -41,8 +42,9 @@ pub struct RejoinArgs {
 const MEMBERS: &str = "SELECT site_id, addr, state, incarnation, \
      round(rtt_ms::numeric, 3) AS rtt_ms, last_seen FROM patina.members ORDER BY addr";
 const STATUS: &str = "SELECT site_id, gossip_addr, incarnation, db_version, members_up, \
-     members_down, behind, schema_hash FROM patina.node; \
-     SELECT site_id, max_version, gaps, missing FROM patina.sync_state ORDER BY site_id";
+     members_down, behind, lag_versions, schema_hash FROM patina.node; \
+     SELECT site_id, max_version, gaps, missing, heard_version, lag_versions \
+     FROM patina.sync_state ORDER BY site_id";
 
 pub fn run(command: ClusterCommand) -> anyhow::Result<()> {
     match command {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use patina_pg::server::{ClusterSnapshot, Database, MemberRow, NodeRow, SiteRow};
 use patina_replication::agent::{AgentHandle, AgentStatus};
 use patina_replication::core::MemberState;
+use patina_store::SiteId;
 
 pub fn install(db: &Database, agent: AgentHandle) {
     let status = agent.clone();
@@ -32,15 +33,29 @@ fn snapshot(status: &AgentStatus) -> ClusterSnapshot {
         .iter()
         .filter(|m| m.state == MemberState::Down)
         .count();
-    let sites = status
-        .have
-        .sites
-        .iter()
-        .map(|(site, progress)| SiteRow {
+    let mut sites: Vec<SiteRow> = Vec::new();
+    let mut sites_seen: Vec<&SiteId> = status.have.sites.keys().collect();
+    sites_seen.extend(
+        status
+            .heard
+            .keys()
+            .filter(|s| !status.have.sites.contains_key(s)),
+    );
+    for site in sites_seen {
+        let progress = status.have.sites.get(site);
+        let max_version = progress.map_or(0, |p| p.max_version);
+        let gaps = progress.map_or(&[][..], |p| p.gaps.as_slice());
+        let missing: u64 = gaps.iter().map(|gap| gap.end() - gap.start() + 1).sum();
+        let heard = status
+            .heard
+            .get(site)
+            .copied()
+            .unwrap_or(0)
+            .max(max_version);
+        sites.push(SiteRow {
             site_id: site.to_string(),
-            max_version: progress.max_version as i64,
-            gaps: progress
-                .gaps
+            max_version: max_version as i64,
+            gaps: gaps
                 .iter()
                 .map(|gap| {
                     if gap.start() == gap.end() {
@@ -51,13 +66,12 @@ fn snapshot(status: &AgentStatus) -> ClusterSnapshot {
                 })
                 .collect::<Vec<_>>()
                 .join(","),
-            missing: progress
-                .gaps
-                .iter()
-                .map(|gap| (gap.end() - gap.start() + 1) as i64)
-                .sum(),
-        })
-        .collect();
+            missing: missing as i64,
+            heard_version: heard as i64,
+            lag_versions: (missing + heard - max_version) as i64,
+        });
+    }
+    let lag_versions = sites.iter().map(|s| s.lag_versions).sum();
     ClusterSnapshot {
         node: Some(NodeRow {
             site_id: status.id.site.to_string(),
@@ -67,6 +81,7 @@ fn snapshot(status: &AgentStatus) -> ClusterSnapshot {
             members_up: (members.len() - down) as i64,
             members_down: down as i64,
             behind: status.behind,
+            lag_versions,
         }),
         members,
         sites,

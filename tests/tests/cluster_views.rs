@@ -81,7 +81,9 @@ async fn members_node_and_sync_state_are_queryable() {
                 let rows = cluster
                     .try_query(
                         i,
-                        "SELECT site_id FROM patina.sync_state WHERE max_version > 0 AND missing = 0",
+                        "SELECT site_id FROM patina.sync_state \
+                         WHERE max_version > 0 AND missing = 0 AND lag_versions = 0 \
+                         AND heard_version = max_version",
                     )
                     .await?;
                 if rows.len() < 3 {

@@ -5,12 +5,14 @@
 //!
 //! - `patina.node`: this node's site id, gossip address, incarnation, last
 //!   local version, members up and down, whether it knows it is behind,
-//!   and `schema_hash`, the md5 of the replicated schema (equal on every
-//!   node once their schemas converged);
+//!   how many versions it knows exist and lacks (`lag_versions`), and
+//!   `schema_hash`, the md5 of the replicated schema (equal on every node
+//!   once their schemas converged);
 //! - `patina.members`: every member with its state, incarnation, QUIC
 //!   round-trip time and when it was last heard from;
-//! - `patina.sync_state`: per site, the highest version held here and the
-//!   gaps below it.
+//! - `patina.sync_state`: per site, the highest version held here, the
+//!   gaps below it, the highest version heard of, and the versions lacking
+//!   (`lag_versions`: replication lag, counted in versions).
 
 use super::{Source, SystemRelation};
 use crate::types::PgType;
@@ -21,7 +23,7 @@ const INT8: PgType = PgType::INT8;
 const NODE: &str = "SELECT json_extract(value, '$.site_id'), json_extract(value, '$.gossip_addr'), \
      json_extract(value, '$.incarnation'), json_extract(value, '$.db_version'), \
      json_extract(value, '$.members_up'), json_extract(value, '$.members_down'), \
-     json_extract(value, '$.behind'), \
+     json_extract(value, '$.behind'), json_extract(value, '$.lag_versions'), \
      (SELECT pg_md5(coalesce(group_concat(line, char(10)), '')) FROM \
         (SELECT tbl || char(9) || kind || char(9) || name || char(9) || definition AS line \
          FROM main.__patina_schema ORDER BY tbl, kind, name)) \
@@ -34,7 +36,8 @@ const MEMBERS: &str = "SELECT json_extract(value, '$.site_id'), json_extract(val
 
 const SYNC_STATE: &str = "SELECT json_extract(value, '$.site_id'), \
      json_extract(value, '$.max_version'), json_extract(value, '$.gaps'), \
-     json_extract(value, '$.missing') \
+     json_extract(value, '$.missing'), json_extract(value, '$.heard_version'), \
+     json_extract(value, '$.lag_versions') \
      FROM json_each(patina_cluster('sites'))";
 
 pub(super) const RELATIONS: &[SystemRelation] = &[
@@ -49,6 +52,7 @@ pub(super) const RELATIONS: &[SystemRelation] = &[
             ("members_up", INT8),
             ("members_down", INT8),
             ("behind", PgType::BOOL),
+            ("lag_versions", INT8),
             ("schema_hash", TEXT),
         ],
         source: Source::Sql(NODE),
@@ -74,6 +78,8 @@ pub(super) const RELATIONS: &[SystemRelation] = &[
             ("max_version", INT8),
             ("gaps", TEXT),
             ("missing", INT8),
+            ("heard_version", INT8),
+            ("lag_versions", INT8),
         ],
         source: Source::Sql(SYNC_STATE),
     },

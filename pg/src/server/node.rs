@@ -43,6 +43,8 @@ pub struct NodeRow {
     pub members_down: i64,
     /// Whether anti-entropy saw versions this node lacks.
     pub behind: bool,
+    /// Versions this node knows exist and lacks, all sites together.
+    pub lag_versions: i64,
 }
 
 /// One member: `patina.members`.
@@ -66,6 +68,11 @@ pub struct SiteRow {
     pub gaps: String,
     /// How many versions the gaps hold.
     pub missing: i64,
+    /// The highest version of the site this node has heard exists.
+    pub heard_version: i64,
+    /// Versions of the site this node knows exist and lacks: the gaps and
+    /// everything above `max_version` up to `heard_version`.
+    pub lag_versions: i64,
 }
 
 /// A time in `timestamptz`'s stored form.
@@ -91,7 +98,7 @@ impl ClusterSnapshot {
                         "site_id": n.site_id, "gossip_addr": n.gossip_addr,
                         "incarnation": n.incarnation, "db_version": n.db_version,
                         "members_up": n.members_up, "members_down": n.members_down,
-                        "behind": n.behind,
+                        "behind": n.behind, "lag_versions": n.lag_versions,
                     })
                 })
                 .collect(),
@@ -113,6 +120,7 @@ impl ClusterSnapshot {
                     json!({
                         "site_id": s.site_id, "max_version": s.max_version,
                         "gaps": s.gaps, "missing": s.missing,
+                        "heard_version": s.heard_version, "lag_versions": s.lag_versions,
                     })
                 })
                 .collect(),

@@ -1,15 +1,18 @@
 //! A handle on a running agent: its status (what the node's system views
 //! and `patina cluster status` show) and what an operator may ask of it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
+use patina_store::SiteId;
+
 use crate::core::{MemberState, Node};
 use crate::identity::NodeId;
+use crate::message::{Chunk, Message};
 use crate::sync::SyncState;
 use crate::transport::Transport;
 
@@ -20,6 +23,9 @@ pub struct AgentStatus {
     pub members: Vec<MemberStatus>,
     /// Per site, the versions this node holds.
     pub have: SyncState,
+    /// Per site, the highest version this node has heard exists (from
+    /// broadcasts, sync sessions and peers' sync requests), held or not.
+    pub heard: BTreeMap<SiteId, u64>,
     /// Whether anti-entropy saw that this node lacks versions.
     pub behind: bool,
     pub updated: SystemTime,
@@ -88,6 +94,7 @@ impl AgentHandle {
         node: &Node,
         transport: &Transport,
         last_seen: &mut HashMap<SocketAddr, SystemTime>,
+        heard: &Heard,
     ) {
         let members = node.members();
         last_seen.retain(|addr, _| members.iter().any(|m| m.id.addr == *addr));
@@ -104,9 +111,48 @@ impl AgentHandle {
             id: node.id(),
             members,
             have: node.have().clone(),
+            heard: heard.0.clone(),
             behind: node.is_behind(),
             updated: SystemTime::now(),
         };
         *self.status.write().unwrap_or_else(PoisonError::into_inner) = status;
+    }
+}
+
+/// The highest version of each site this node has heard of.
+#[derive(Debug, Default)]
+pub(crate) struct Heard(BTreeMap<SiteId, u64>);
+
+impl Heard {
+    fn saw(&mut self, site: SiteId, version: u64) {
+        let max = self.0.entry(site).or_default();
+        *max = (*max).max(version);
+    }
+
+    /// Versions carried by broadcast or sync chunks.
+    pub fn chunks(&mut self, chunks: &[Chunk]) {
+        for chunk in chunks {
+            match chunk {
+                Chunk::Changes { site, version, .. } => self.saw(*site, *version),
+                Chunk::Cleared { site, versions } => self.saw(*site, *versions.end()),
+            }
+        }
+    }
+
+    /// What a message shows exists: broadcast chunks, or a peer's holdings
+    /// in its sync request.
+    pub fn message(&mut self, message: &Message) {
+        match message {
+            Message::Broadcast(chunks) | Message::SyncChunks(chunks) => self.chunks(chunks),
+            Message::SyncRequest(state) => self.state(state),
+            Message::Swim(_) | Message::SyncBusy => {}
+        }
+    }
+
+    /// A peer's holdings.
+    pub fn state(&mut self, state: &SyncState) {
+        for (site, progress) in &state.sites {
+            self.saw(*site, progress.max_version);
+        }
     }
 }

@@ -120,6 +120,7 @@ impl<S: Storage> Agent<S> {
             id,
             members: Vec::new(),
             have,
+            heard: Default::default(),
             behind: false,
             updated: SystemTime::now(),
         });
@@ -175,6 +176,7 @@ impl<S: Storage> Agent<S> {
 
         let mut last_seen: HashMap<SocketAddr, SystemTime> = HashMap::new();
         let mut next_status = Instant::now();
+        let mut heard = handle::Heard::default();
         node.join(&config.bootstrap, Instant::now());
         metrics::members(&node);
         tokio::pin!(shutdown);
@@ -198,9 +200,11 @@ impl<S: Storage> Agent<S> {
                 Some(inbound) = inbound.recv() => match inbound {
                     Inbound::Message { from, message } => {
                         last_seen.insert(from, SystemTime::now());
+                        heard.message(&message);
                         node.handle_message(from, message, Instant::now());
                     }
                     Inbound::Sync { from, request, reply } => {
+                        heard.state(&request);
                         match node.serve_sync(from, &request, Instant::now()) {
                             None => { tokio::spawn(serve::refuse(reply)); }
                             Some(ranges) => {
@@ -222,6 +226,9 @@ impl<S: Storage> Agent<S> {
                     handle_report(&mut node, report, &mut applying, Instant::now());
                 }
                 Some(report) = chunks.recv(), if node.apply_backlog() < MAX_APPLY_BACKLOG => {
+                    if let Report::SyncChunks(_, received) = &report {
+                        heard.chunks(received);
+                    }
                     handle_report(&mut node, report, &mut applying, Instant::now());
                 }
                 Some(handle::Command::Rejoin) = commands.recv() => {
@@ -233,7 +240,7 @@ impl<S: Storage> Agent<S> {
                     node.handle_timeout(now);
                     if now >= next_status {
                         next_status = now + STATUS_INTERVAL;
-                        handle.refresh(&node, &transport, &mut last_seen);
+                        handle.refresh(&node, &transport, &mut last_seen, &heard);
                     }
                     metrics::transport(transport.stats());
                 }

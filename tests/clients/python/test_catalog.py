@@ -134,3 +134,43 @@ def test_asyncpg_looks_types_up_by_name(pg):
             await conn.close()
 
     asyncio.run(body())
+
+
+def test_sqlalchemy_create_all_insert_returning_and_has_table(engine):
+    """The ORM toolkit's table lifecycle: create_all checks has_table and
+    emits CREATE TABLE; insert().returning() reads the assigned key back.
+    drop_all is the one step that differs: patina refuses to drop a
+    replicated table (0A000), so the table is left behind."""
+    from sqlalchemy import Column, Integer, MetaData, Numeric, String, Table, insert, select
+    from sqlalchemy.exc import NotSupportedError
+
+    metadata = MetaData()
+    name = new_name()
+    items = Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("label", String(20)),
+        Column("price", Numeric(10, 2)),
+    )
+    metadata.create_all(engine)
+    assert inspect(engine).has_table(name)
+    metadata.create_all(engine)  # again: has_table says it exists, nothing is emitted
+    with engine.begin() as c:
+        first = c.execute(insert(items).values(label="a", price=1.5).returning(items.c.id)).scalar()
+        second = c.execute(insert(items).values(label="b").returning(items.c.id, items.c.label)).one()
+    assert (first, tuple(second)) == (1, (2, "b"))
+    with engine.connect() as c:
+        rows = c.execute(select(items.c.label, items.c.price).order_by(items.c.id)).all()
+    assert [tuple(r) for r in rows] == [("a", 1.5), ("b", None)]
+    if "patina" in _version(engine):
+        with pytest.raises(NotSupportedError):
+            metadata.drop_all(engine)
+    else:
+        metadata.drop_all(engine)
+        assert not inspect(engine).has_table(name)
+
+
+def _version(engine):
+    with engine.connect() as c:
+        return c.execute(text("select version()")).scalar()

@@ -365,6 +365,31 @@ def test_concurrent_connections_in_threads(pg, table):
             (0, 10), (1, 10), (2, 10), (3, 10)]
 
 
+def test_cancel_interrupts_a_running_query_with_57014(pg):
+    """Connection.cancel() from another thread (a CancelRequest on a
+    connection of its own) stops a query that would never end; the
+    connection stays usable. Cancels repeat until the query gives up, as a
+    cancel that arrives before the query starts is ignored."""
+    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+    with connect(pg, autocommit=True) as c:
+        done = threading.Event()
+
+        def cancel_until_done():
+            while not done.wait(0.2):
+                c.cancel()
+
+        canceller = threading.Thread(target=cancel_until_done)
+        canceller.start()
+        try:
+            with pytest.raises(psycopg.errors.QueryCanceled) as raised:
+                c.execute(endless)
+        finally:
+            done.set()
+            canceller.join()
+        assert raised.value.sqlstate == "57014"
+        assert c.execute("SELECT 1").fetchone() == (1,)
+
+
 # --- errors ----------------------------------------------------------------------
 
 
