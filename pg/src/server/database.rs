@@ -20,6 +20,7 @@ use super::errors::PgError;
 use super::interrupts::Interrupts;
 use super::node::{self, ClusterView, NodeHooks, Rejoin};
 use super::notify::{self, Hub, Outbox};
+use super::set_config::{self, SettingsOutbox};
 use crate::functions::{self, SessionClock};
 
 /// The writer: the store, and the clock its `now()` reads (set by the
@@ -102,6 +103,8 @@ struct Inner {
     /// What `pg_notify` queued on the writer's connection, for the session
     /// holding it.
     writer_outbox: Outbox,
+    /// What `set_config` queued on the writer's connection.
+    writer_settings: SettingsOutbox,
     /// This node's site id, naming the notifications it records.
     site: String,
     /// Notification rows merges created, to deliver.
@@ -118,6 +121,8 @@ impl Database {
         node::register(store.conn(), node.clone())?;
         let writer_outbox = Outbox::default();
         notify::register(store.conn(), writer_outbox.clone())?;
+        let writer_settings = SettingsOutbox::default();
+        set_config::register(store.conn(), writer_settings.clone())?;
         store.conn().execute_batch(cluster_notify::CREATE)?;
         store.make_internal_crr(cluster_notify::TABLE, Metadata::Data)?;
         let arrivals = Arrivals::default();
@@ -156,6 +161,7 @@ impl Database {
                 node,
                 hub: Arc::new(Hub::default()),
                 writer_outbox,
+                writer_settings,
                 site,
                 arrivals,
             }),
@@ -277,6 +283,11 @@ impl Database {
     /// notification rows).
     pub(crate) fn forget_notification_arrivals(&self) {
         cluster_notify::forget(&self.inner.arrivals);
+    }
+
+    /// What `set_config` queued on the writer since the last call.
+    pub(crate) fn take_writer_settings(&self) -> Vec<(String, String, bool)> {
+        set_config::take(&self.inner.writer_settings)
     }
 
     /// What `pg_notify` queued on the writer since the last call.

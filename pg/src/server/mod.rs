@@ -47,6 +47,7 @@ mod prepare;
 mod procedures;
 mod schema_files;
 mod session;
+mod set_config;
 mod settings;
 mod startup;
 mod statement;

@@ -20,6 +20,7 @@ use super::interrupts::Running;
 use super::notify::{self, NotifyCommand, Outbox, SessionNotify};
 use super::prepare::{self, Prepare};
 use super::procedures::{self, Procedure};
+use super::set_config::{self, SettingsOutbox};
 use super::settings::{self, Settings};
 use super::statement::{self, Command};
 use super::utility::{self, Utility};
@@ -137,6 +138,8 @@ pub(crate) struct Session {
     reader: Connection,
     /// What `pg_notify` on `reader` queued.
     outbox: Outbox,
+    /// What `set_config` on `reader` queued.
+    settings_outbox: SettingsOutbox,
     /// LISTEN/NOTIFY: the channels listened to, the transaction's queue,
     /// the notifications waiting to be delivered.
     pub notify: SessionNotify,
@@ -173,6 +176,8 @@ impl Session {
             .map_err(|e| PgError::new("58000", e.to_string()))?;
         let outbox = Outbox::default();
         notify::register(&reader, outbox.clone())?;
+        let settings_outbox = SettingsOutbox::default();
+        set_config::register(&reader, settings_outbox.clone())?;
         let pid = db.next_pid();
         let notify = SessionNotify::new(pid, db.hub());
         let secret = cancel_secret();
@@ -188,6 +193,7 @@ impl Session {
             clock,
             reader,
             outbox,
+            settings_outbox,
             notify,
             writer: None,
             txn: Txn::Idle,
@@ -382,9 +388,12 @@ impl Session {
         };
         let result = match (result, plan) {
             (Ok(outcome), Plan::Sql(_) | Plan::Execute { .. }) => {
-                self.collect_notifications(true).await.map(|()| outcome)
+                let configured = self.apply_set_config(true);
+                let notified = self.collect_notifications(configured.is_ok()).await;
+                configured.and(notified).map(|()| outcome)
             }
             (Err(error), Plan::Sql(_) | Plan::Execute { .. }) => {
+                self.apply_set_config(false)?;
                 self.collect_notifications(false).await?;
                 Err(error)
             }
@@ -755,6 +764,23 @@ impl Session {
             tracing::warn!(%error, "rolling back at disconnect failed");
         }
         self.notify.close();
+    }
+
+    /// Applies what `set_config` queued while a statement ran, if it
+    /// succeeded. A local one outside a block ends with the statement.
+    fn apply_set_config(&mut self, ok: bool) -> Result<(), PgError> {
+        let mut queued = set_config::take(&self.settings_outbox);
+        queued.extend(self.db.take_writer_settings());
+        if !ok {
+            return Ok(());
+        }
+        for (name, value, local) in queued {
+            if local && self.txn == Txn::Idle {
+                continue;
+            }
+            self.settings.set_by_statement(&name, Some(&value), local)?;
+        }
+        Ok(())
     }
 
     /// Takes what `pg_notify` queued while a statement ran: into the

@@ -114,6 +114,7 @@ const OVERLOADS: &[Overload] = &[
     run("md5", &[TEXT], TEXT, "pg_md5"),
     // `void` in PostgreSQL, which prints as the empty string.
     run("pg_notify", &[TEXT, TEXT], TEXT, "pg_notify"),
+    run("set_config", &[TEXT, TEXT, BOOL], TEXT, "set_config"),
     run(
         "age",
         &[TIMESTAMPTZ, TIMESTAMPTZ],
