@@ -4,10 +4,11 @@
 //! sequence number), so they travel in the transaction's version like any
 //! change. A node that merges such a row for the first time delivers it to
 //! its own listeners: once per node, after the rest of the version is
-//! applied, in the origin's commit order: a row that arrives before an
-//! earlier one of its site (versions can arrive out of order) is held until
-//! the earlier one arrives, or until it is older than [`RETENTION`] (the
-//! earlier one was then trimmed and will never come).
+//! applied, in the origin's commit order: versions can arrive out of
+//! order, so the rows of a site are held while this node lacks some
+//! version of that site below the ones it has (a gap), and go out in
+//! sequence order once it has them all — or once they are older than
+//! [`RETENTION`], as anti-entropy may never bring what was trimmed.
 //!
 //! Rows are kept for [`RETENTION`] (a node that catches up later than
 //! that does not replay older notifications); the origin deletes its own
@@ -17,7 +18,7 @@
 //! calls `patina_notification_arrived(site, seq)` for every row a merge
 //! creates; the merge then reads those rows back and publishes them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -44,9 +45,7 @@ pub(crate) type Arrivals = Arc<Mutex<Delivery>>;
 #[derive(Debug, Default)]
 pub(crate) struct Delivery {
     arrived: Vec<(String, i64)>,
-    /// Per site, the sequence number delivered next.
-    next: HashMap<String, i64>,
-    /// Rows waiting for an earlier one of their site: key → (row, `at`).
+    /// Rows waiting for their site's gaps to fill: key → (row, `at`).
     held: BTreeMap<(String, i64), (Notification, i64)>,
 }
 
@@ -101,8 +100,14 @@ pub(crate) fn record(
 }
 
 /// Publishes the notifications a merge brought to this node's listeners,
-/// in each origin's order.
-pub(crate) fn deliver(conn: &Connection, arrivals: &Arrivals, hub: &Hub) -> rusqlite::Result<()> {
+/// in each origin's order; `gapped` names the sites (as hex site ids) of
+/// which this node lacks versions below ones it has.
+pub(crate) fn deliver(
+    conn: &Connection,
+    arrivals: &Arrivals,
+    hub: &Hub,
+    gapped: &HashSet<String>,
+) -> rusqlite::Result<()> {
     let mut delivery = arrivals.lock().unwrap_or_else(PoisonError::into_inner);
     let keys = std::mem::take(&mut delivery.arrived);
     if keys.is_empty() && delivery.held.is_empty() {
@@ -128,21 +133,18 @@ pub(crate) fn deliver(conn: &Connection, arrivals: &Arrivals, hub: &Hub) -> rusq
             Err(error) => return Err(error),
         }
     }
-    delivery.release(hub, now_millis() - RETENTION.as_millis() as i64);
+    delivery.release(hub, gapped, now_millis() - RETENTION.as_millis() as i64);
     Ok(())
 }
 
 impl Delivery {
-    /// Delivers every held row whose predecessors of its site were
-    /// delivered, or that is older than `horizon` (ms).
-    fn release(&mut self, hub: &Hub, horizon: i64) {
+    /// Delivers, in sequence order, the held rows of every site without
+    /// gaps, and those older than `horizon` (ms).
+    fn release(&mut self, hub: &Hub, gapped: &HashSet<String>, horizon: i64) {
         let held = std::mem::take(&mut self.held);
         for ((site, seq), (notification, at)) in held {
-            // The first row seen of a site starts its order.
-            let next = *self.next.entry(site.clone()).or_insert(seq);
-            if seq <= next || at < horizon {
+            if !gapped.contains(&site) || at < horizon {
                 hub.deliver(notification);
-                self.next.insert(site, next.max(seq + 1));
             } else {
                 self.held.insert((site, seq), (notification, at));
             }
@@ -180,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_released_in_each_sites_order() {
+    fn rows_are_held_while_their_site_has_gaps() {
         let hub = Arc::new(Hub::default());
         let mut listener = SessionNotify::new(1, hub.clone());
         listener.command(&NotifyCommand::Listen("a".into()));
@@ -191,21 +193,25 @@ mod tests {
                 .map(|n| n.payload)
                 .collect::<Vec<_>>()
         };
+        let gapped: HashSet<String> = ["s".to_owned()].into();
+        let complete = HashSet::new();
 
-        delivery.held.insert(("s".into(), 1), row("1", 100));
-        delivery.release(&hub, 0);
-        delivery.held.insert(("s".into(), 3), row("3", 100));
-        delivery.release(&hub, 0);
-        assert_eq!(received(), ["1"], "3 waits for 2");
         delivery.held.insert(("s".into(), 2), row("2", 100));
-        delivery.release(&hub, 0);
-        assert_eq!(received(), ["2", "3"]);
+        delivery.held.insert(("s".into(), 3), row("3", 100));
+        delivery.release(&hub, &gapped, 0);
+        assert!(
+            received().is_empty(),
+            "2 and 3 wait for the version before them"
+        );
+        delivery.held.insert(("s".into(), 1), row("1", 100));
+        delivery.release(&hub, &complete, 0);
+        assert_eq!(received(), ["1", "2", "3"]);
 
-        // A gap that never fills is given up once its follower is old.
+        // A gap that never fills is given up once the rows are old.
         delivery.held.insert(("s".into(), 5), row("5", 100));
-        delivery.release(&hub, 0);
+        delivery.release(&hub, &gapped, 0);
         assert!(received().is_empty());
-        delivery.release(&hub, 200);
+        delivery.release(&hub, &gapped, 200);
         assert_eq!(received(), ["5"]);
     }
 }

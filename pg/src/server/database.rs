@@ -5,6 +5,7 @@
 //! [`Database::merge`] and learns of local commits from
 //! [`Database::commits`].
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
@@ -195,7 +196,15 @@ impl Database {
                 db.reload_tables(lease.conn())?;
             }
             // Still holding the writer: in the order merges commit.
-            cluster_notify::deliver(lease.conn(), &db.inner.arrivals, &db.inner.hub)?;
+            let gapped: HashSet<String> = lease
+                .store()
+                .sync_state()
+                .map_err(|e| e.0)?
+                .into_iter()
+                .filter(|(_, progress)| !progress.gaps.is_empty())
+                .map(|(site, _)| site.to_string())
+                .collect();
+            cluster_notify::deliver(lease.conn(), &db.inner.arrivals, &db.inner.hub, &gapped)?;
             Ok(outcome)
         });
         match merged.await {
