@@ -1,6 +1,10 @@
 //! `patina agent`: checks the whole configuration, then opens the node's
 //! database, joins the cluster and serves PostgreSQL clients on every
-//! configured listener until SIGINT or SIGTERM.
+//! configured listener until SIGINT or SIGTERM. Then it shuts down as
+//! PostgreSQL's fast shutdown does: stops accepting, terminates every
+//! session (FATAL 57P01; open transactions roll back), leaves the cluster
+//! (announced, so peers see it left rather than failed) and checkpoints the
+//! database.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +26,14 @@ use crate::{logging, metrics};
 
 /// How long leaving the cluster may take at shutdown.
 const LEAVE_DEADLINE: Duration = Duration::from_secs(3);
+
+/// How long terminated sessions may take to end at shutdown (a statement
+/// SQLite is slow to interrupt, a client slow to read its FATAL).
+const SESSIONS_DEADLINE: Duration = Duration::from_secs(3);
+
+/// How long tasks still running when the node has shut down may delay
+/// the exit.
+const EXIT_DEADLINE: Duration = Duration::from_secs(1);
 
 /// Every flag overrides the same key of the environment (`PATINA_*`) and
 /// of the config file; see the README's "Configuration".
@@ -148,7 +160,9 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(config))
+    let served = runtime.block_on(serve(config));
+    runtime.shutdown_timeout(EXIT_DEADLINE);
+    served
 }
 
 /// Runs the node the configuration describes: opens the database,
@@ -205,16 +219,29 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "patina node ready"
     );
     shutdown_signal().await;
-    tracing::info!("shutting down: leaving the cluster");
+    tracing::info!("shutting down: terminating sessions and leaving the cluster");
     let _ = stop.send(true);
-    while servers.join_next().await.is_some() {}
+    let sessions_ended = async { while servers.join_next().await.is_some() {} };
+    if tokio::time::timeout(SESSIONS_DEADLINE, sessions_ended)
+        .await
+        .is_err()
+    {
+        tracing::warn!("sessions took too long to end; stopping anyway");
+    }
     if tokio::time::timeout(LEAVE_DEADLINE, replication)
         .await
         .is_err()
     {
         tracing::warn!("leaving the cluster took too long; stopping anyway");
     }
+    if tokio::time::timeout(SESSIONS_DEADLINE, db.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the writer stayed busy; stopping without a checkpoint");
+    }
     drop(exporter);
+    tracing::info!("patina node stopped");
     Ok(())
 }
 

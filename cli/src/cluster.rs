@@ -10,12 +10,13 @@ use crate::reload;
 #[derive(Debug, clap::Subcommand)]
 pub enum ClusterCommand {
     /// Lists the other members: site id, gossip address, state (alive,
-    /// suspect, down), incarnation, round-trip time, when last heard from.
+    /// suspect, down, left), incarnation, round-trip time, when last heard
+    /// from.
     Members(ViewArgs),
     /// This node (site id, address, versions, members up and down, whether
-    /// it is behind, how many versions it lacks, its schema's hash), then
-    /// per site the versions it holds, the gaps, the highest version heard
-    /// of and how many it lacks.
+    /// it is behind, its replication lag in versions and seconds, its
+    /// schema's hash), then per site the versions it holds, the gaps, the
+    /// highest version heard of and its lag in versions and seconds.
     Status(ViewArgs),
     /// Announces this node to its bootstrap peers again.
     Rejoin(RejoinArgs),
@@ -42,9 +43,10 @@ pub struct RejoinArgs {
 const MEMBERS: &str = "SELECT site_id, addr, state, incarnation, \
      round(rtt_ms::numeric, 3) AS rtt_ms, last_seen FROM patina.members ORDER BY addr";
 const STATUS: &str = "SELECT site_id, gossip_addr, incarnation, db_version, members_up, \
-     members_down, behind, lag_versions, schema_hash FROM patina.node; \
-     SELECT site_id, max_version, gaps, missing, heard_version, lag_versions \
-     FROM patina.sync_state ORDER BY site_id";
+     members_down, behind, lag_versions, round(lag_seconds::numeric, 3) AS lag_seconds, \
+     schema_hash FROM patina.node; \
+     SELECT site_id, max_version, gaps, missing, heard_version, lag_versions, \
+     round(lag_seconds::numeric, 3) AS lag_seconds FROM patina.sync_state ORDER BY site_id";
 
 pub fn run(command: ClusterCommand) -> anyhow::Result<()> {
     match command {

@@ -3,6 +3,7 @@
 //! `patina.sync_state`) and `CALL patina_rejoin()`.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use patina_pg::server::{ClusterSnapshot, Database, MemberRow, NodeRow, SiteRow};
 use patina_replication::agent::{AgentHandle, AgentStatus};
@@ -11,18 +12,22 @@ use patina_store::SiteId;
 
 pub fn install(db: &Database, agent: AgentHandle) {
     let status = agent.clone();
-    db.set_cluster_view(Arc::new(move || snapshot(&status.status())));
+    db.set_cluster_view(Arc::new(move || {
+        snapshot(&status.status(), SystemTime::now())
+    }));
     db.set_rejoin(Arc::new(move || agent.rejoin().map_err(|e| e.to_string())));
 }
 
-fn snapshot(status: &AgentStatus) -> ClusterSnapshot {
+/// The views' rows from the agent's status; lag in seconds runs to `now`,
+/// the time the view is read.
+fn snapshot(status: &AgentStatus, now: SystemTime) -> ClusterSnapshot {
     let members: Vec<MemberRow> = status
         .members
         .iter()
         .map(|member| MemberRow {
             site_id: member.id.site.to_string(),
             addr: member.id.addr.to_string(),
-            state: state_name(member.state).to_owned(),
+            state: state_name(member.state, member.left).to_owned(),
             incarnation: member.id.incarnation as i64,
             rtt_ms: member.rtt.map(|rtt| rtt.as_secs_f64() * 1000.0),
             last_seen: member.last_seen,
@@ -69,9 +74,15 @@ fn snapshot(status: &AgentStatus) -> ClusterSnapshot {
             missing: missing as i64,
             heard_version: heard as i64,
             lag_versions: (missing + heard - max_version) as i64,
+            lag_seconds: status
+                .lagging_since
+                .get(site)
+                .and_then(|since| now.duration_since(*since).ok())
+                .map_or(0.0, |lag| lag.as_secs_f64()),
         });
     }
     let lag_versions = sites.iter().map(|s| s.lag_versions).sum();
+    let lag_seconds = sites.iter().map(|s| s.lag_seconds).fold(0.0, f64::max);
     ClusterSnapshot {
         node: Some(NodeRow {
             site_id: status.id.site.to_string(),
@@ -82,16 +93,18 @@ fn snapshot(status: &AgentStatus) -> ClusterSnapshot {
             members_down: down as i64,
             behind: status.behind,
             lag_versions,
+            lag_seconds,
         }),
         members,
         sites,
     }
 }
 
-fn state_name(state: MemberState) -> &'static str {
+fn state_name(state: MemberState, left: bool) -> &'static str {
     match state {
         MemberState::Alive => "alive",
         MemberState::Suspect => "suspect",
+        MemberState::Down if left => "left",
         MemberState::Down => "down",
     }
 }

@@ -109,6 +109,9 @@ pub enum Scalar {
     /// `regclass`: a relation, by OID (see [`crate::catalog`]); a result
     /// column of this type is sent as the relation's name, as `text`
     Regclass,
+    /// `record`: an anonymous row, as `_pg_expandarray` returns; stored
+    /// as a JSON object of its fields in order, never in a table
+    Record,
 }
 
 /// The SQLite storage class patina uses for a PostgreSQL type.
@@ -184,6 +187,8 @@ impl PgType {
     pub const REGTYPE: PgType = PgType::scalar_type(Scalar::Regtype);
     /// `regclass`
     pub const REGCLASS: PgType = PgType::scalar_type(Scalar::Regclass);
+    /// `record`
+    pub const RECORD: PgType = PgType::scalar_type(Scalar::Record);
 
     /// The scalar type `scalar`.
     pub const fn scalar_type(scalar: Scalar) -> PgType {
@@ -257,6 +262,7 @@ impl PgType {
             Scalar::Char => (18, 1002),
             Scalar::Regtype => (2206, 2211),
             Scalar::Regclass => (2205, 2210),
+            Scalar::Record => (2249, 2287),
         };
         if self.array { array } else { scalar }
     }
@@ -552,6 +558,7 @@ impl fmt::Display for PgType {
             Scalar::Char => f.write_str("\"char\"")?,
             Scalar::Regtype => f.write_str("regtype")?,
             Scalar::Regclass => f.write_str("regclass")?,
+            Scalar::Record => f.write_str("record")?,
         }
         if self.array {
             f.write_str("[]")?;

@@ -17,8 +17,8 @@ use tokio::sync::oneshot;
 
 use crate::postgres::pg_bin_dir;
 
-/// A listener serving a database until dropped (connections it already
-/// let in stay until their clients leave).
+/// A listener serving a database until dropped (then its sessions are
+/// terminated, as at a node's shutdown).
 #[derive(Debug)]
 pub struct ServedListener {
     addr: SocketAddr,

@@ -1,8 +1,12 @@
 //! The cluster's state as SQL: `patina.node`, `patina.members` and
-//! `patina.sync_state` on real nodes, and `CALL patina_rejoin()`. Needs
-//! the patina binary (`cargo build -p patina-cli`, or `PATINA_BIN`).
+//! `patina.sync_state` on real nodes (replication lag in versions and
+//! seconds, 0 once caught up, also as `patina_replication_lag_seconds`),
+//! and `CALL patina_rejoin()`. Needs the patina binary (`cargo build -p
+//! patina-cli`, or `PATINA_BIN`).
 
 use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
@@ -10,9 +14,42 @@ use patina_tests::{Cluster, ClusterOptions, patina_bin};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
+/// The Prometheus endpoint a node logged that it serves.
+fn metrics_addr(log: &str) -> Option<SocketAddr> {
+    let line = log
+        .lines()
+        .find(|line| line.contains("serving Prometheus metrics"))?;
+    let at = line.find("addr=")? + "addr=".len();
+    line[at..].split_whitespace().next()?.parse().ok()
+}
+
+/// The value of the unlabelled sample `name` that `addr` exposes now.
+fn sample(addr: SocketAddr, name: &str) -> Result<f64, String> {
+    let mut socket = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    socket
+        .set_read_timeout(Some(DEADLINE))
+        .map_err(|e| e.to_string())?;
+    write!(socket, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    socket
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    response
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .ok_or_else(|| format!("no sample {name} at {addr}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_node_and_sync_state_are_queryable() {
-    let cluster = Cluster::start(3, ClusterOptions::default()).await;
+    let cluster = Cluster::start(
+        3,
+        ClusterOptions {
+            extra_args: vec!["--metrics-addr".into(), "127.0.0.1:0".into()],
+            ..ClusterOptions::default()
+        },
+    )
+    .await;
     cluster
         .wait_for(DEADLINE, "every node to see two alive members", || async {
             for i in 0..3 {
@@ -83,11 +120,23 @@ async fn members_node_and_sync_state_are_queryable() {
                         i,
                         "SELECT site_id FROM patina.sync_state \
                          WHERE max_version > 0 AND missing = 0 AND lag_versions = 0 \
-                         AND heard_version = max_version",
+                         AND heard_version = max_version AND lag_seconds = 0",
                     )
                     .await?;
                 if rows.len() < 3 {
                     return Err(format!("node {i}: {rows:?}"));
+                }
+                let node = cluster
+                    .try_query(i, "SELECT lag_versions, lag_seconds FROM patina.node")
+                    .await?;
+                if node != [[Some("0".to_owned()), Some("0".to_owned())]] {
+                    return Err(format!("node {i}: patina.node lags: {node:?}"));
+                }
+                let metrics = metrics_addr(&cluster.log(i))
+                    .ok_or_else(|| format!("node {i} logged no metrics address"))?;
+                let lag = sample(metrics, "patina_replication_lag_seconds")?;
+                if lag != 0.0 {
+                    return Err(format!("node {i}: patina_replication_lag_seconds {lag}"));
                 }
             }
             Ok(())
@@ -122,8 +171,24 @@ async fn members_node_and_sync_state_are_queryable() {
     assert!(members.contains("\"state\":\"alive\""), "{members}");
     let status = cli(&["cluster", "status"]);
     assert!(
-        status.contains("schema_hash") && status.contains("(3 rows)"),
+        status.contains("schema_hash")
+            && status.contains("lag_seconds")
+            && status.contains("(3 rows)"),
         "{status}"
+    );
+    let types = cluster
+        .query(
+            0,
+            "SELECT pg_typeof(n.lag_seconds)::text, pg_typeof(s.lag_seconds)::text \
+             FROM patina.node n, patina.sync_state s LIMIT 1",
+        )
+        .await;
+    assert_eq!(
+        types,
+        [[
+            Some("double precision".to_owned()),
+            Some("double precision".to_owned())
+        ]]
     );
     assert!(cli(&["cluster", "rejoin"]).contains("rejoining"));
 

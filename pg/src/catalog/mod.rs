@@ -15,12 +15,15 @@
 //!
 //! Layout: `oid` (deterministic OIDs), `types` (the built-in rows of
 //! `pg_type`), `pg_catalog` and `information_schema` (the relations),
-//! `patina` (the cluster's state).
+//! `opclass` and `tablespace` (small static ones), `patina` (the
+//! cluster's state).
 
 mod information_schema;
 mod oid;
+mod opclass;
 mod patina;
 mod pg_catalog;
+mod tablespace;
 mod types;
 
 use rusqlite::Connection;
@@ -101,6 +104,8 @@ impl SystemRelation {
 /// Every group of system relations; a module adds its own list here.
 const REGISTRY: &[&[SystemRelation]] = &[
     pg_catalog::RELATIONS,
+    opclass::RELATIONS,
+    tablespace::RELATIONS,
     information_schema::RELATIONS,
     patina::RELATIONS,
 ];

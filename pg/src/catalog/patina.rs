@@ -5,14 +5,18 @@
 //!
 //! - `patina.node`: this node's site id, gossip address, incarnation, last
 //!   local version, members up and down, whether it knows it is behind,
-//!   how many versions it knows exist and lacks (`lag_versions`), and
-//!   `schema_hash`, the md5 of the replicated schema (equal on every node
-//!   once their schemas converged);
-//! - `patina.members`: every member with its state, incarnation, QUIC
-//!   round-trip time and when it was last heard from;
+//!   how many versions it knows exist and lacks (`lag_versions`), the
+//!   replication lag in seconds (`lag_seconds`, the largest of the sites'),
+//!   and `schema_hash`, the md5 of the replicated schema (equal on every
+//!   node once their schemas converged);
+//! - `patina.members`: every member with its state (`alive`, `suspect`,
+//!   `down` or `left`), incarnation, QUIC round-trip time and when it was
+//!   last heard from;
 //! - `patina.sync_state`: per site, the highest version held here, the
-//!   gaps below it, the highest version heard of, and the versions lacking
-//!   (`lag_versions`: replication lag, counted in versions).
+//!   gaps below it, the highest version heard of, and the replication lag
+//!   counted in versions lacking (`lag_versions`) and in seconds
+//!   (`lag_seconds`: how long the oldest version lacking has been known to
+//!   exist; 0 when none is lacking).
 
 use super::{Source, SystemRelation};
 use crate::types::PgType;
@@ -24,6 +28,7 @@ const NODE: &str = "SELECT json_extract(value, '$.site_id'), json_extract(value,
      json_extract(value, '$.incarnation'), json_extract(value, '$.db_version'), \
      json_extract(value, '$.members_up'), json_extract(value, '$.members_down'), \
      json_extract(value, '$.behind'), json_extract(value, '$.lag_versions'), \
+     json_extract(value, '$.lag_seconds'), \
      (SELECT pg_md5(coalesce(group_concat(line, char(10)), '')) FROM \
         (SELECT tbl || char(9) || kind || char(9) || name || char(9) || definition AS line \
          FROM main.__patina_schema ORDER BY tbl, kind, name)) \
@@ -37,7 +42,7 @@ const MEMBERS: &str = "SELECT json_extract(value, '$.site_id'), json_extract(val
 const SYNC_STATE: &str = "SELECT json_extract(value, '$.site_id'), \
      json_extract(value, '$.max_version'), json_extract(value, '$.gaps'), \
      json_extract(value, '$.missing'), json_extract(value, '$.heard_version'), \
-     json_extract(value, '$.lag_versions') \
+     json_extract(value, '$.lag_versions'), json_extract(value, '$.lag_seconds') \
      FROM json_each(patina_cluster('sites'))";
 
 pub(super) const RELATIONS: &[SystemRelation] = &[
@@ -53,6 +58,7 @@ pub(super) const RELATIONS: &[SystemRelation] = &[
             ("members_down", INT8),
             ("behind", PgType::BOOL),
             ("lag_versions", INT8),
+            ("lag_seconds", PgType::FLOAT8),
             ("schema_hash", TEXT),
         ],
         source: Source::Sql(NODE),
@@ -80,6 +86,7 @@ pub(super) const RELATIONS: &[SystemRelation] = &[
             ("missing", INT8),
             ("heard_version", INT8),
             ("lag_versions", INT8),
+            ("lag_seconds", PgType::FLOAT8),
         ],
         source: Source::Sql(SYNC_STATE),
     },

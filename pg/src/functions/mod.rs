@@ -22,6 +22,8 @@ mod numeric;
 mod pattern;
 mod raise;
 mod scalar;
+mod size;
+mod srf;
 mod strings;
 
 use rusqlite::Connection;
@@ -83,6 +85,8 @@ pub fn register(conn: &Connection, clock: std::sync::Arc<dyn Clock>) -> rusqlite
     pattern::register(conn)?;
     raise::register(conn)?;
     scalar::register(conn)?;
+    size::register(conn)?;
+    srf::register(conn)?;
     strings::register(conn)?;
     Ok(())
 }

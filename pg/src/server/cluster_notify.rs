@@ -100,13 +100,14 @@ pub(crate) fn record(
 }
 
 /// Publishes the notifications a merge brought to this node's listeners,
-/// in each origin's order; `gapped` names the sites (as hex site ids) of
-/// which this node lacks versions below ones it has.
+/// in each origin's order; `gapped` reads the sites (as hex site ids) of
+/// which this node lacks versions below ones it has (only when some
+/// notification is waiting).
 pub(crate) fn deliver(
     conn: &Connection,
     arrivals: &Arrivals,
     hub: &Hub,
-    gapped: &HashSet<String>,
+    gapped: impl FnOnce() -> rusqlite::Result<HashSet<String>>,
 ) -> rusqlite::Result<()> {
     let mut delivery = arrivals.lock().unwrap_or_else(PoisonError::into_inner);
     let keys = std::mem::take(&mut delivery.arrived);
@@ -133,7 +134,7 @@ pub(crate) fn deliver(
             Err(error) => return Err(error),
         }
     }
-    delivery.release(hub, gapped, now_millis() - RETENTION.as_millis() as i64);
+    delivery.release(hub, &gapped()?, now_millis() - RETENTION.as_millis() as i64);
     Ok(())
 }
 

@@ -23,6 +23,7 @@ use super::execute::Outcome;
 use super::listener::Listener;
 use super::messages;
 use super::session::{Implicit, Plan, Portal, Prepared, Session, Txn};
+use super::shutdown;
 use super::startup::{self, Started, Wire};
 use super::statement;
 use super::utility::{self, Utility};
@@ -31,17 +32,20 @@ use crate::types::PgType;
 /// Serves one client until it leaves; any transaction it left open is
 /// rolled back.
 pub(crate) async fn serve(socket: TcpStream, db: Database, listener: &Listener) -> io::Result<()> {
+    let mut terminating = listener.terminator.subscribe();
     let Some(Started {
         mut wire,
         mut session,
         slot: _slot,
-    }) = startup::start(socket, db, listener).await?
+    }) = shutdown::until_terminated(&mut terminating, startup::start(socket, db, listener)).await?
     else {
         return Ok(());
     };
+    let _tracked = listener.terminator.track(session.pid);
     metrics::counter!("patina_pg_connections_total").increment(1);
     metrics::gauge!("patina_pg_connections_open").increment(1.0);
-    let result = run(&mut wire, &mut session).await;
+    let result = shutdown::until_terminated(&mut terminating, run(&mut wire, &mut session)).await;
+    let result = shutdown::farewell(&mut wire, &terminating, result).await;
     session.close().await;
     metrics::gauge!("patina_pg_connections_open").decrement(1.0);
     result
@@ -168,6 +172,7 @@ async fn run(wire: &mut Wire, session: &mut Session) -> io::Result<()> {
         };
         match step {
             Ok(Ok(())) => {}
+            Ok(Err(error)) if shutdown::ends_session(&error) => return Err(shutdown::aborted()),
             Ok(Err(error)) => {
                 wire.feed(messages::error(&error)).await?;
                 session.fail();
@@ -260,6 +265,9 @@ async fn simple(wire: &mut Wire, session: &mut Session, query: &str) -> io::Resu
                     session.begin_implicit(Implicit::Simple);
                 }
                 if let Err(error) = simple_statement(wire, session, text).await? {
+                    if shutdown::ends_session(&error) {
+                        return Err(shutdown::aborted());
+                    }
                     wire.feed(messages::error(&error)).await?;
                     ok = false;
                     break;

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use patina_store::{MergeError, MergeOutcome, Metadata, OpenError, SchemaError, Store, Versions};
 use rusqlite::Connection;
@@ -21,7 +21,9 @@ use super::errors::PgError;
 use super::interrupts::Interrupts;
 use super::node::{self, ClusterView, NodeHooks, Rejoin};
 use super::notify::{self, Hub, Outbox};
+use super::row_changes::{Capture, Consumer, Origin, TableWatch};
 use super::set_config::{self, SettingsOutbox};
+use super::subscriptions::Manager;
 use crate::functions::{self, SessionClock};
 
 /// The writer: the store, and the clock its `now()` reads (set by the
@@ -33,6 +35,8 @@ pub(crate) struct Writer {
     /// Woken whenever a session lets go of the writer: whatever it
     /// committed (an explicit block or autocommit statements) is visible.
     pub commits: Arc<Notify>,
+    /// Row-change capture, settled whenever the writer is let go.
+    pub capture: Arc<Capture>,
 }
 
 /// A session's hold on the writer. Dropping it (a session that ends, or a
@@ -59,6 +63,12 @@ impl WriterLease {
     pub fn clock(&self) -> &SessionClock {
         &self.0.clock
     }
+
+    /// Hands the row changes of what committed to their consumers now
+    /// (else it happens when the lease drops).
+    pub fn settle_row_changes(&self) {
+        self.0.capture.settle(&self.0.store, Origin::Local);
+    }
 }
 
 impl Drop for WriterLease {
@@ -69,7 +79,17 @@ impl Drop for WriterLease {
         {
             tracing::error!(%error, "rolling back an abandoned transaction failed");
         }
+        self.0.capture.settle(&self.0.store, Origin::Local);
         self.0.commits.notify_one();
+    }
+}
+
+/// A [`Database`] that may have closed.
+pub(crate) struct WeakDatabase(Weak<Inner>);
+
+impl WeakDatabase {
+    pub fn upgrade(&self) -> Option<Database> {
+        self.0.upgrade().map(|inner| Database { inner })
     }
 }
 
@@ -110,6 +130,10 @@ struct Inner {
     site: String,
     /// Notification rows merges created, to deliver.
     arrivals: Arrivals,
+    /// Row-change capture on the writer.
+    capture: Arc<Capture>,
+    /// Query subscriptions, started once the database exists.
+    subscriptions: OnceLock<Arc<Manager>>,
 }
 
 impl Database {
@@ -147,13 +171,16 @@ impl Database {
         Interrupts::spawn_watchdog(&interrupts)?;
         let tables = Tables::load(store.conn())?;
         let commits = Arc::new(Notify::new());
-        Ok(Database {
+        let capture = Arc::new(Capture::default());
+        capture.install(store.conn())?;
+        let db = Database {
             inner: Arc::new(Inner {
                 path: store.path().to_path_buf(),
                 writer: Arc::new(Mutex::new(Writer {
                     store,
                     clock,
                     commits: commits.clone(),
+                    capture: capture.clone(),
                 })),
                 commits,
                 tables: RwLock::new(Arc::new(tables)),
@@ -165,8 +192,21 @@ impl Database {
                 writer_settings,
                 site,
                 arrivals,
+                capture,
+                subscriptions: OnceLock::new(),
             }),
-        })
+        };
+        let _ = db.inner.subscriptions.set(Manager::start(&db)?);
+        super::row_feed::start(&db);
+        Ok(db)
+    }
+
+    /// The query subscriptions.
+    pub(crate) fn subscriptions(&self) -> &Manager {
+        self.inner
+            .subscriptions
+            .get()
+            .expect("the subscriptions start with the database")
     }
 
     /// The database file.
@@ -196,21 +236,41 @@ impl Database {
                 db.reload_tables(lease.conn())?;
             }
             // Still holding the writer: in the order merges commit.
-            let gapped: HashSet<String> = lease
-                .store()
-                .sync_state()
-                .map_err(|e| e.0)?
-                .into_iter()
-                .filter(|(_, progress)| !progress.gaps.is_empty())
-                .map(|(site, _)| site.to_string())
-                .collect();
-            cluster_notify::deliver(lease.conn(), &db.inner.arrivals, &db.inner.hub, &gapped)?;
+            let store = lease.store();
+            let gapped = || -> rusqlite::Result<HashSet<String>> {
+                Ok(store
+                    .sync_state()
+                    .map_err(|e| e.0)?
+                    .into_iter()
+                    .filter(|(_, progress)| !progress.gaps.is_empty())
+                    .map(|(site, _)| site.to_string())
+                    .collect())
+            };
+            // Row changes before the versions' notifications, as for a
+            // local commit (a notification may be held, never a row change).
+            db.inner.capture.settle(store, Origin::Merged(&batch));
+            cluster_notify::deliver(store.conn(), &db.inner.arrivals, &db.inner.hub, gapped)?;
             Ok(outcome)
         });
         match merged.await {
             Ok(outcome) => outcome,
             Err(error) => std::panic::resume_unwind(error.into_panic()),
         }
+    }
+
+    /// Starts capturing row changes of `tables` (existing replicated tables, else
+    /// 42P01): waits for the writer, so every transaction that commits after this
+    /// returns is captured. Capture stops when the last guard for a table drops.
+    pub(crate) async fn watch_tables(&self, tables: &[String]) -> Result<TableWatch, PgError> {
+        let mut lease = self.writer().await;
+        self.inner.capture.watch(lease.store(), tables)
+    }
+
+    /// Registers a consumer called after every commit or merge that changed watched
+    /// rows, in commit order, while the writer is still held: it must not block
+    /// (hand the batch to a thread/queue).
+    pub(crate) fn on_row_changes(&self, consumer: Consumer) {
+        self.inner.capture.add_consumer(consumer);
     }
 
     /// Waits for the writer.
@@ -265,6 +325,12 @@ impl Database {
     /// What patina's cluster views show.
     pub fn set_cluster_view(&self, view: ClusterView) {
         self.inner.node.set_cluster(view);
+    }
+
+    /// A handle that does not keep the database open (for its own
+    /// consumers of row changes).
+    pub(crate) fn downgrade(&self) -> WeakDatabase {
+        WeakDatabase(Arc::downgrade(&self.inner))
     }
 
     /// The listening sessions.

@@ -2,7 +2,8 @@
 //! from the client (a second connection naming the session's pid and
 //! secret), or the session's `statement_timeout` passing. Both interrupt
 //! the SQLite connection the statement runs on, and the statement fails
-//! with 57014.
+//! with 57014. At shutdown a listener's sessions are terminated (57P01;
+//! see `shutdown`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
@@ -18,6 +19,8 @@ const WATCHDOG_TICK: Duration = Duration::from_millis(10);
 pub(crate) enum Reason {
     Cancel,
     Timeout,
+    /// The session's listener stops (the node shuts down): it ends.
+    Terminate,
 }
 
 impl Reason {
@@ -25,6 +28,14 @@ impl Reason {
         match self {
             Reason::Cancel => "canceling statement due to user request",
             Reason::Timeout => "canceling statement due to statement timeout",
+            Reason::Terminate => "terminating connection due to administrator command",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Cancel | Reason::Timeout => "57014",
+            Reason::Terminate => "57P01",
         }
     }
 }
@@ -59,7 +70,11 @@ impl Running {
         let mut state = self.lock();
         state.handle = Some(conn.get_interrupt_handle());
         state.deadline = timeout.map(|t| Instant::now() + t);
-        state.interrupted = None;
+        // Once terminated, a session starts nothing more (interrupting an
+        // idle SQLite connection would not stop its next statement).
+        if state.interrupted != Some(Reason::Terminate) {
+            state.interrupted = None;
+        }
         RunningGuard(self)
     }
 
@@ -68,6 +83,8 @@ impl Running {
         let mut state = self.lock();
         if let Some(handle) = &state.handle {
             handle.interrupt();
+            state.interrupted = Some(reason);
+        } else if reason == Reason::Terminate {
             state.interrupted = Some(reason);
         }
     }
@@ -143,6 +160,20 @@ impl Interrupts {
         };
         if let Some(running) = running {
             running.interrupt(Reason::Cancel);
+        }
+    }
+
+    /// Terminates sessions `pids`: what each runs is interrupted, and
+    /// what each would start fails.
+    pub fn terminate(&self, pids: &[i32]) {
+        let sessions: Vec<Arc<Running>> = {
+            let sessions = self.lock();
+            pids.iter()
+                .filter_map(|pid| sessions.get(pid)?.1.upgrade())
+                .collect()
+        };
+        for running in sessions {
+            running.interrupt(Reason::Terminate);
         }
     }
 

@@ -1,7 +1,7 @@
 //! One pg listener's settings and how it admits clients: its
 //! authentication method and users, TLS, its connection limit and whether
 //! it only reads. [`serve_listener`] accepts its connections and serves
-//! each on a thread of its own.
+//! each on a thread of its own, and ends them when it stops.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -10,11 +10,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::connection;
 use super::database::Database;
 use super::password::{self, PasswordHash};
+use super::shutdown::Terminator;
 use super::tls::{self, ServerTls};
 
 /// How one pg listener admits clients.
@@ -86,6 +87,8 @@ pub struct Listener {
     /// Salts the mock SCRAM exchange of unknown users, so they look like
     /// known ones and the same from one attempt to the next.
     pub(crate) mock_key: [u8; 32],
+    /// Its sessions, to terminate when it stops.
+    pub(crate) terminator: Terminator,
 }
 
 impl fmt::Debug for Listener {
@@ -153,12 +156,15 @@ impl Listener {
             read_only: config.read_only,
             slots: Arc::new(Semaphore::new(config.max_connections)),
             mock_key,
+            terminator: Terminator::default(),
         }
     }
 }
 
 /// Serves PostgreSQL clients on `listener` as `config` says until
-/// `shutdown` completes.
+/// `shutdown` completes; then stops accepting, terminates its sessions
+/// (FATAL 57P01, open transactions rolled back) and returns once its
+/// connections have ended.
 ///
 /// Each connection gets a thread of its own running a single-threaded
 /// runtime, as PostgreSQL gives each a process: SQLite calls block, and a
@@ -171,13 +177,17 @@ pub async fn serve_listener(
     shutdown: impl Future<Output = ()>,
 ) {
     let config = Arc::new(config);
+    // Every connection thread holds a sender: the channel closes when the
+    // last one ends.
+    let (live, mut ended) = mpsc::channel::<()>(1);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            _ = &mut shutdown => return,
+            _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((socket, peer)) => {
-                    if let Err(error) = spawn_connection(socket, db.clone(), config.clone()) {
+                    let connection = (db.clone(), config.clone(), live.clone());
+                    if let Err(error) = spawn_connection(socket, connection) {
                         tracing::warn!(%peer, %error, "cannot start a connection thread");
                     }
                 }
@@ -185,9 +195,18 @@ pub async fn serve_listener(
             },
         }
     }
+    drop(listener);
+    config.terminator.terminate(db.interrupts());
+    drop(live);
+    let _ = ended.recv().await;
 }
 
-fn spawn_connection(socket: TcpStream, db: Database, config: Arc<Listener>) -> std::io::Result<()> {
+/// A connection thread's share: the database, its listener, and its
+/// sender on the listener's channel of live connections.
+type ConnectionShare = (Database, Arc<Listener>, mpsc::Sender<()>);
+
+fn spawn_connection(socket: TcpStream, share: ConnectionShare) -> std::io::Result<()> {
+    let (db, config, live) = share;
     let peer = socket.peer_addr()?;
     let socket = socket.into_std()?;
     std::thread::Builder::new()
@@ -205,6 +224,7 @@ fn spawn_connection(socket: TcpStream, db: Database, config: Arc<Listener>) -> s
             if let Err(error) = served {
                 tracing::debug!(%peer, %error, "connection ended with an I/O error");
             }
+            drop(live);
         })?;
     Ok(())
 }

@@ -19,9 +19,15 @@
 //!   PostgreSQL types and keys of table columns.
 //! - `utility`: COPY, TRUNCATE, VACUUM, ANALYZE; `copy`: COPY's
 //!   sub-protocol; `copy_format`: its text, CSV and binary data.
+//! - `subscriptions`: query subscriptions (`patina_subscribe`,
+//!   `patina_resume`) kept in `subscriptions.db` and maintained off the
+//!   writer;
 //! - `schema_files`: schema files applied in-process; `procedures`:
 //!   `CALL patina_reload()` / `patina_rejoin()`; `node`: what the binary
-//!   lends the front door for them.
+//!   lends the front door for them; `shutdown`: terminating a listener's
+//!   sessions when it stops, closing the database.
+//! - `row_changes`: which rows of watched tables commits and merges
+//!   changed; `row_feed`: `LISTEN "patina:changes:<table>"` on them.
 
 mod auth;
 mod auth_scram;
@@ -45,12 +51,16 @@ mod notify;
 mod password;
 mod prepare;
 mod procedures;
+mod row_changes;
+mod row_feed;
 mod schema_files;
 mod session;
 mod set_config;
 mod settings;
+mod shutdown;
 mod startup;
 mod statement;
+mod subscriptions;
 mod tls;
 mod utility;
 
@@ -67,7 +77,8 @@ pub use password::{PasswordHash, PasswordHashError};
 pub use schema_files::{SchemaFilesError, SchemaReport};
 pub use tls::TlsError;
 
-/// Serves PostgreSQL clients on `listener` until `shutdown` completes:
+/// Serves PostgreSQL clients on `listener` until `shutdown` completes,
+/// then terminates its sessions and waits for them to end:
 /// trust authentication, no TLS, read-write, 100 connections (see
 /// [`serve_listener`] for other settings).
 pub async fn serve(listener: TcpListener, db: Database, shutdown: impl Future<Output = ()>) {

@@ -45,6 +45,8 @@ pub struct NodeRow {
     pub behind: bool,
     /// Versions this node knows exist and lacks, all sites together.
     pub lag_versions: i64,
+    /// The replication lag in seconds: the largest of the sites'.
+    pub lag_seconds: f64,
 }
 
 /// One member: `patina.members`.
@@ -52,7 +54,7 @@ pub struct NodeRow {
 pub struct MemberRow {
     pub site_id: String,
     pub addr: String,
-    /// `alive`, `suspect` or `down`.
+    /// `alive`, `suspect`, `down` (failed) or `left`.
     pub state: String,
     pub incarnation: i64,
     pub rtt_ms: Option<f64>,
@@ -73,6 +75,9 @@ pub struct SiteRow {
     /// Versions of the site this node knows exist and lacks: the gaps and
     /// everything above `max_version` up to `heard_version`.
     pub lag_versions: i64,
+    /// How long this node has known of the oldest version of the site it
+    /// lacks, in seconds; 0 when it lacks none.
+    pub lag_seconds: f64,
 }
 
 /// A time in `timestamptz`'s stored form.
@@ -99,6 +104,7 @@ impl ClusterSnapshot {
                         "incarnation": n.incarnation, "db_version": n.db_version,
                         "members_up": n.members_up, "members_down": n.members_down,
                         "behind": n.behind, "lag_versions": n.lag_versions,
+                        "lag_seconds": n.lag_seconds,
                     })
                 })
                 .collect(),
@@ -121,6 +127,7 @@ impl ClusterSnapshot {
                         "site_id": s.site_id, "max_version": s.max_version,
                         "gaps": s.gaps, "missing": s.missing,
                         "heard_version": s.heard_version, "lag_versions": s.lag_versions,
+                        "lag_seconds": s.lag_seconds,
                     })
                 })
                 .collect(),

@@ -17,7 +17,12 @@
 //! committing session still holds the writer, or at once for a transaction
 //! that wrote nothing). Each session's inbox is bounded: a listener that
 //! does not read cannot hold up anyone; what it misses is counted and it is
-//! warned.
+//! warned. On patina's own channels (`patina:…`, reserved: users cannot
+//! notify on them) a miss is also explicit: the channel is marked
+//! overflowed, nothing more is queued on it for that session, and once the
+//! session has read everything queued before, it receives on the channel
+//! one notification with the payload [`OVERFLOW_PAYLOAD`], then the
+//! channel's notifications again.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +45,11 @@ const MAX_PAYLOAD: usize = 8000;
 const MAX_CHANNEL: usize = 63;
 /// Notifications a session may have waiting before more are dropped.
 const INBOX: usize = 65_536;
+/// Channels starting with this belong to patina.
+pub(crate) const RESERVED_PREFIX: &str = "patina:";
+/// What a session receives on a patina channel after missing some of its
+/// notifications.
+pub(crate) const OVERFLOW_PAYLOAD: &str = r#"{"op":"overflow"}"#;
 
 /// A committed notification, as a NotificationResponse carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +149,12 @@ fn check(channel: &str, payload: &str) -> Result<(), PgError> {
     if channel.len() > MAX_CHANNEL {
         return Err(PgError::new("22023", "channel name too long"));
     }
+    if channel.starts_with(RESERVED_PREFIX) {
+        return Err(PgError::new(
+            "22023",
+            format!("channel names starting with \"{RESERVED_PREFIX}\" are reserved for patina"),
+        ));
+    }
     if payload.len() >= MAX_PAYLOAD {
         return Err(PgError::new("22023", "payload string too long"));
     }
@@ -191,6 +207,37 @@ struct Listener {
     channels: BTreeSet<String>,
     inbox: mpsc::Sender<Notification>,
     dropped: Arc<AtomicU64>,
+    overflowed: Overflowed,
+}
+
+/// The patina channels on which a session missed notifications, until it
+/// is told.
+type Overflowed = Arc<Mutex<BTreeSet<String>>>;
+
+/// Queues `notification` in an inbox, or counts it dropped (and marks its
+/// channel overflowed, if it is patina's; a marked channel takes nothing
+/// until the session is told).
+fn enqueue(
+    inbox: &mpsc::Sender<Notification>,
+    dropped: &AtomicU64,
+    overflowed: &Overflowed,
+    notification: Notification,
+) {
+    if !notification.channel.starts_with(RESERVED_PREFIX) {
+        if inbox.try_send(notification).is_err() {
+            dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        return;
+    }
+    let mut overflowed = overflowed.lock().unwrap_or_else(PoisonError::into_inner);
+    if overflowed.contains(&notification.channel) {
+        dropped.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if let Err(error) = inbox.try_send(notification) {
+        dropped.fetch_add(1, Ordering::Relaxed);
+        overflowed.insert(error.into_inner().channel);
+    }
 }
 
 /// The listening sessions of one database.
@@ -228,12 +275,22 @@ impl Hub {
     /// channel.
     pub fn deliver(&self, notification: Notification) {
         for listener in self.listeners().values() {
-            if listener.channels.contains(&notification.channel)
-                && listener.inbox.try_send(notification.clone()).is_err()
-            {
-                listener.dropped.fetch_add(1, Ordering::Relaxed);
+            if listener.channels.contains(&notification.channel) {
+                enqueue(
+                    &listener.inbox,
+                    &listener.dropped,
+                    &listener.overflowed,
+                    notification.clone(),
+                );
             }
         }
+    }
+
+    /// Whether some session listens on `channel`.
+    pub fn is_listened(&self, channel: &str) -> bool {
+        self.listeners()
+            .values()
+            .any(|listener| listener.channels.contains(channel))
     }
 
     fn set(&self, pid: i32, channels: BTreeSet<String>, inbox: &Inbox) {
@@ -247,6 +304,7 @@ impl Hub {
                     channels,
                     inbox: inbox.sender.clone(),
                     dropped: inbox.dropped.clone(),
+                    overflowed: inbox.overflowed.clone(),
                 },
             );
         }
@@ -257,6 +315,7 @@ struct Inbox {
     sender: mpsc::Sender<Notification>,
     receiver: mpsc::Receiver<Notification>,
     dropped: Arc<AtomicU64>,
+    overflowed: Overflowed,
 }
 
 /// A savepoint's mark: how many notifications were queued, and the listen
@@ -301,6 +360,7 @@ impl SessionNotify {
                 sender,
                 receiver,
                 dropped: Arc::new(AtomicU64::new(0)),
+                overflowed: Overflowed::default(),
             },
         }
     }
@@ -369,6 +429,11 @@ impl SessionNotify {
             && channels != self.listening
         {
             self.hub.set(self.pid, channels.clone(), &self.inbox);
+            self.inbox
+                .overflowed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|channel| channels.contains(channel));
             self.listening = channels;
         }
         if !queued.is_empty() {
@@ -400,20 +465,65 @@ impl SessionNotify {
         }
     }
 
+    /// Listens on `channel` at once, whatever the transaction does: a
+    /// query subscription starts listening atomically with its snapshot.
+    pub fn listen_now(&mut self, channel: &str) {
+        if let Some(staged) = &mut self.staged {
+            staged.insert(channel.to_owned());
+        }
+        if self.listening.insert(channel.to_owned()) {
+            self.hub.set(self.pid, self.listening.clone(), &self.inbox);
+        }
+    }
+
+    /// Puts `notification` in this session's own inbox (a resumed
+    /// subscription's missed changes).
+    pub fn push(&self, notification: Notification) {
+        enqueue(
+            &self.inbox.sender,
+            &self.inbox.dropped,
+            &self.inbox.overflowed,
+            notification,
+        );
+    }
+
     /// The channels this session listens on (committed).
-    #[cfg(test)]
     pub fn channels(&self) -> &BTreeSet<String> {
         &self.listening
     }
 
     /// A notification waiting, without waiting for one.
     pub fn try_next(&mut self) -> Option<Notification> {
-        self.inbox.receiver.try_recv().ok()
+        self.inbox
+            .receiver
+            .try_recv()
+            .ok()
+            .or_else(|| self.overflow_notice())
     }
 
     /// Waits for a notification.
     pub async fn next(&mut self) -> Option<Notification> {
+        if let Some(notification) = self.try_next() {
+            return Some(notification);
+        }
+        // The inbox is empty, so no channel can overflow while waiting.
         self.inbox.receiver.recv().await
+    }
+
+    /// Once the inbox is drained: the overflow notification of one patina
+    /// channel that missed notifications, which then flows again.
+    fn overflow_notice(&self) -> Option<Notification> {
+        let mut overflowed = self
+            .inbox
+            .overflowed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let channel = overflowed.pop_first()?;
+        Some(Notification {
+            pid: 0,
+            channel,
+            payload: OVERFLOW_PAYLOAD.to_owned(),
+        })
     }
 
     /// How many notifications were dropped since the last call, because
@@ -511,6 +621,50 @@ mod tests {
         writer.command(&notify("a", "sp3"));
         writer.end(true);
         assert_eq!(drain(&mut listener), pairs(&[("a", "sp1"), ("a", "sp3")]));
+    }
+
+    #[test]
+    fn patina_channels_are_reserved_and_report_overflow() {
+        let reserved = parse("NOTIFY \"patina:changes:t\", 'x'")
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(reserved.code, "22023");
+        assert!(
+            reserved.message.contains("reserved"),
+            "{}",
+            reserved.message
+        );
+
+        let hub = Arc::new(Hub::default());
+        let mut session = SessionNotify::new(1, hub.clone());
+        session.command(&command("LISTEN \"patina:x\""));
+        session.command(&command("LISTEN a"));
+        session.end(true);
+        let send = |channel: &str, payload: String| {
+            hub.deliver(Notification {
+                pid: 2,
+                channel: channel.to_owned(),
+                payload,
+            });
+        };
+        for i in 0..INBOX {
+            send("patina:x", i.to_string());
+        }
+        send("patina:x", "missed".into());
+        send("a", "missed too".into());
+        // Read one: the marked channel still takes nothing until told.
+        assert_eq!(session.try_next().map(|n| n.payload), Some("0".into()));
+        send("patina:x", "missed as well".into());
+        let received = drain(&mut session);
+        assert_eq!(received.len(), INBOX);
+        assert_eq!(received[INBOX - 2].1, (INBOX - 1).to_string());
+        assert_eq!(
+            received[INBOX - 1],
+            ("patina:x".into(), OVERFLOW_PAYLOAD.into())
+        );
+        assert_eq!(session.take_dropped(), 3);
+        send("patina:x", "after".into());
+        assert_eq!(drain(&mut session), pairs(&[("patina:x", "after")]));
     }
 
     #[test]

@@ -16,13 +16,15 @@ use super::catalog::{self, SessionCatalog, Tables};
 use super::database::{Database, WriterLease};
 use super::errors::PgError;
 use super::execute::{self, Outcome};
-use super::interrupts::Running;
+use super::interrupts::{Reason, Running};
 use super::notify::{self, NotifyCommand, Outbox, SessionNotify};
 use super::prepare::{self, Prepare};
 use super::procedures::{self, Procedure};
+use super::row_feed::{self, SessionFeeds};
 use super::set_config::{self, SettingsOutbox};
 use super::settings::{self, Settings};
 use super::statement::{self, Command};
+use super::subscriptions;
 use super::utility::{self, Utility};
 use crate::functions::{Clock, SessionClock};
 use crate::translate::{Column, StatementKind, Translated, translate_typed};
@@ -47,6 +49,8 @@ pub(crate) enum Plan {
     Call(Procedure),
     /// LISTEN, UNLISTEN or NOTIFY, with the notices parsing raised.
     Notify(NotifyCommand, Vec<PgError>),
+    /// `patina_subscribe` or `patina_resume`.
+    Subscription(Box<subscriptions::Planned>),
     Empty,
 }
 
@@ -59,6 +63,7 @@ impl Plan {
                 name: settings::canonical_name(name).to_owned(),
                 ty: PgType::TEXT,
             }],
+            Plan::Subscription(call) => call.columns(),
             Plan::Command(Command::AdvisoryUnlockAll) => {
                 vec![Column {
                     name: "pg_advisory_unlock_all".to_owned(),
@@ -72,6 +77,7 @@ impl Plan {
     pub fn params(&self) -> Vec<PgType> {
         match self {
             Plan::Sql(t) => t.params.clone(),
+            Plan::Subscription(call) => call.params(),
             _ => Vec::new(),
         }
     }
@@ -143,6 +149,8 @@ pub(crate) struct Session {
     /// LISTEN/NOTIFY: the channels listened to, the transaction's queue,
     /// the notifications waiting to be delivered.
     pub notify: SessionNotify,
+    /// The captures of the row change feeds it listens to.
+    feeds: SessionFeeds,
     writer: Option<WriterLease>,
     pub txn: Txn,
     /// The current block is implicit: opened for a multi-statement query
@@ -195,6 +203,7 @@ impl Session {
             outbox,
             settings_outbox,
             notify,
+            feeds: SessionFeeds::default(),
             writer: None,
             txn: Txn::Idle,
             implicit: None,
@@ -212,6 +221,7 @@ impl Session {
         }
         if let Some(notify) = notify::parse(sql) {
             let (command, notices) = notify?;
+            row_feed::check(&self.reader, &*self.db.tables(), &command)?;
             return Ok(Plan::Notify(command, notices));
         }
         if let Some(command) = statement::command(sql) {
@@ -236,6 +246,10 @@ impl Session {
         };
         if let Some(call) = procedures::parse(sql) {
             return Ok(Plan::Call(call?));
+        }
+        if let Some(call) = subscriptions::parse(sql) {
+            let planned = subscriptions::plan_call(call?, &catalog, &self.reader, given)?;
+            return Ok(Plan::Subscription(Box::new(planned)));
         }
         if let Some(utility) = utility::plan(sql, &catalog) {
             return Ok(Plan::Utility(Box::new(utility?)));
@@ -370,6 +384,18 @@ impl Session {
                     rows: Vec::new(),
                     tag: command.tag().to_owned(),
                 })
+            }
+            Plan::Subscription(call) => {
+                let holds_writer = self.writer.is_some();
+                subscriptions::run(&self.db, call, params, &mut self.notify, holds_writer)
+                    .await
+                    .map(|(rows, notices)| {
+                        self.notices.extend(notices);
+                        Outcome {
+                            tag: format!("SELECT {}", rows.len()),
+                            rows,
+                        }
+                    })
             }
             Plan::Call(procedure) => {
                 // The procedure takes the writer itself.
@@ -594,7 +620,9 @@ impl Session {
                 .map_err(PgError::from)
                 .and(Err(error)),
         };
-        // Still holding the writer: notifications go out in commit order.
+        // Still holding the writer: row changes, then notifications, go
+        // out in commit order.
+        writer.settle_row_changes();
         self.notify.end(committing && ended.is_ok());
         self.db.forget_notification_arrivals();
         ended?;
@@ -602,6 +630,8 @@ impl Session {
             writer.store().reload_schema()?;
             self.db.reload_tables(writer.conn())?;
         }
+        drop(writer);
+        self.feeds.sync(&self.db, self.notify.channels()).await;
         Ok(())
     }
 
@@ -805,6 +835,7 @@ impl Session {
     async fn end_notifications(&mut self) -> Result<(), PgError> {
         if !self.notify.has_queued() {
             self.notify.end(true);
+            self.feeds.sync(&self.db, self.notify.channels()).await;
             return Ok(());
         }
         let writer = self.db.writer().await;
@@ -813,6 +844,8 @@ impl Session {
             .record_notifications(writer.conn(), self.pid, self.notify.queued());
         self.notify.end(recorded.is_ok());
         self.db.forget_notification_arrivals();
+        drop(writer);
+        self.feeds.sync(&self.db, self.notify.channels()).await;
         recorded
     }
 }
@@ -827,6 +860,7 @@ fn statement_kind(plan: &Plan) -> String {
         Plan::Utility(_) => "Utility".to_owned(),
         Plan::Call(_) => "Call".to_owned(),
         Plan::Notify(..) => "Notify".to_owned(),
+        Plan::Subscription(_) => "Subscription".to_owned(),
         Plan::Empty => "Empty".to_owned(),
     }
 }
@@ -856,10 +890,13 @@ fn interruptible(
     params: &[Value],
 ) -> Result<Outcome, PgError> {
     let guard = running.start(conn, timeout);
+    if let Some(reason @ Reason::Terminate) = guard.interrupted() {
+        return Err(PgError::new(reason.code(), reason.message()));
+    }
     let result = execute::run(conn, statement, params);
     match (result, guard.interrupted()) {
         (Err(error), Some(reason)) if error.code == "57014" => {
-            Err(PgError::new("57014", reason.message()))
+            Err(PgError::new(reason.code(), reason.message()))
         }
         (result, _) => result,
     }

@@ -59,6 +59,8 @@ const INTERVAL: PgType = PgType::INTERVAL;
 
 /// Every plain function, overloads of one name together.
 const OVERLOADS: &[Overload] = &[
+    run("pg_size_pretty", &[PgType::INT8], TEXT, "pg_size_pretty"),
+    run("pg_size_pretty", &[NUMERIC], TEXT, "pg_size_pretty"),
     run("initcap", &[TEXT], TEXT, "pg_initcap"),
     run("reverse", &[TEXT], TEXT, "pg_reverse"),
     run("repeat", &[TEXT, INT4], TEXT, "pg_repeat"),

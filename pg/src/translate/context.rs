@@ -56,6 +56,9 @@ pub(crate) struct Translator<'a> {
     /// The statement's first row lock, as the parser read it (sqlparser
     /// knows only two strengths): what errors about the clause name.
     pub(crate) row_lock: Option<RowLock>,
+    /// While translating a select list: the rows of its set-returning
+    /// calls (see `srf`); `None` where such calls are not allowed.
+    pub(crate) select_srfs: Option<Vec<Expr>>,
 }
 
 impl<'a> Translator<'a> {
@@ -72,6 +75,7 @@ impl<'a> Translator<'a> {
             returning_target: None,
             locks_rows: false,
             row_lock,
+            select_srfs: None,
         }
     }
 

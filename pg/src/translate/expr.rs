@@ -57,6 +57,29 @@ fn field_name(field: &DateTimeField) -> Result<String, Error> {
     Ok(name.into())
 }
 
+/// `t.col[i]` parses as `t` with the access chain `.col[i]`: moves the
+/// names into the root (`t.col`), leaving the subscript.
+fn qualify_root(root: &mut Expr, access_chain: &mut Vec<sqlparser::ast::AccessExpr>) {
+    let mut parts = match root {
+        Expr::Identifier(ident) => vec![ident.clone()],
+        Expr::CompoundIdentifier(parts) => parts.clone(),
+        _ => return,
+    };
+    let names = access_chain
+        .iter()
+        .take_while(|a| matches!(a, sqlparser::ast::AccessExpr::Dot(Expr::Identifier(_))))
+        .count();
+    if names == 0 {
+        return;
+    }
+    for access in access_chain.drain(..names) {
+        if let sqlparser::ast::AccessExpr::Dot(Expr::Identifier(ident)) = access {
+            parts.push(ident);
+        }
+    }
+    *root = Expr::CompoundIdentifier(parts);
+}
+
 impl Translator<'_> {
     /// Rewrites `expr` for SQLite and returns its PostgreSQL type.
     pub(crate) fn expr(&mut self, expr: &mut Expr) -> Result<Ty, Error> {
@@ -444,7 +467,13 @@ impl Translator<'_> {
                 *expr = rewritten;
                 Ty::Known(PgType::BOOL)
             }),
+            Expr::CompoundFieldAccess { access_chain, .. }
+                if super::srf::is_field_selection(access_chain) =>
+            {
+                self.field_selection(expr)
+            }
             Expr::CompoundFieldAccess { root, access_chain } => {
+                qualify_root(root, access_chain);
                 let ty = self.expr(root)?.or_text();
                 let element = ty.element().ok_or_else(|| {
                     Error::DatatypeMismatch(format!("cannot subscript type {ty}"))

@@ -64,6 +64,9 @@ fn rename(function: &mut Function, name: &str) {
 impl Translator<'_> {
     /// Rewrites a function call and returns its type.
     pub(crate) fn function(&mut self, expr: &mut Expr) -> Result<Ty, Error> {
+        if let Some(ty) = self.set_returning_call(expr)? {
+            return Ok(ty);
+        }
         let Expr::Function(function) = expr else {
             return Err(Error::Unsupported(format!("expression {expr}")));
         };

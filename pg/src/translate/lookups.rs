@@ -65,8 +65,41 @@ const OBJ_DESCRIPTION: &str = "(SELECT d.description FROM \"pg_catalog.pg_descri
      WHERE d.objoid = $1 AND d.objsubid = 0)";
 const NO_PROC_TEXT: &str = "(SELECT p.prosrc FROM \"pg_catalog.pg_proc\" AS p WHERE p.oid = $1)";
 
+// Sizes are SQLite's: the bytes of the pages of a relation's b-tree, from
+// the `dbstat` table (a table has no other forks; a rowid primary key and
+// the system relations have no b-tree of their own, and are 0 bytes).
+/// `pg_relation_size` and `pg_table_size` of a table or an index.
+const RELATION_SIZE: &str = "(SELECT coalesce((SELECT sum(s.pgsize) FROM dbstat AS s \
+     WHERE s.name = CASE r.relkind WHEN 'r' THEN r.tbl WHEN 'i' THEN r.idx END AND s.aggregate = 1), 0) \
+     FROM __patina_relations AS r WHERE r.oid = $1)";
+/// `pg_indexes_size` of a table: its indexes' pages.
+const INDEXES_SIZE: &str = "(SELECT coalesce((SELECT sum(s.pgsize) FROM __patina_relations AS i, dbstat AS s \
+     WHERE i.relkind = 'i' AND i.tbl = r.tbl AND s.name = i.idx AND s.aggregate = 1), 0) \
+     FROM __patina_relations AS r WHERE r.oid = $1)";
+/// `pg_total_relation_size` of a table: its pages and its indexes'.
+const TOTAL_RELATION_SIZE: &str = "(SELECT coalesce((SELECT sum(s.pgsize) FROM dbstat AS s \
+     WHERE s.aggregate = 1 AND (s.name = r.tbl AND r.relkind = 'r' OR s.name = r.idx \
+       OR s.name IN (SELECT i.idx FROM __patina_relations AS i WHERE i.relkind = 'i' AND i.tbl = r.tbl AND r.relkind = 'r'))), 0) \
+     FROM __patina_relations AS r WHERE r.oid = $1)";
+/// `pg_database_size`: the database file's pages, for the one database.
+const DATABASE_SIZE: &str = "(SELECT p.page_count * z.page_size FROM pragma_page_count AS p, pragma_page_size AS z \
+     WHERE (SELECT count(*) FROM \"pg_catalog.pg_database\" AS d WHERE d.datname = $1) > 0)";
+const DATABASE_SIZE_BY_OID: &str = "(SELECT p.page_count * z.page_size FROM pragma_page_count AS p, pragma_page_size AS z \
+     WHERE (SELECT count(*) FROM \"pg_catalog.pg_database\" AS d WHERE d.oid = $1) > 0)";
+
 /// Every catalog function, overloads of one name together.
 const LOOKUPS: &[Lookup] = &[
+    lookup("pg_relation_size", &[PgType::REGCLASS], INT8, RELATION_SIZE),
+    lookup("pg_table_size", &[PgType::REGCLASS], INT8, RELATION_SIZE),
+    lookup("pg_indexes_size", &[PgType::REGCLASS], INT8, INDEXES_SIZE),
+    lookup(
+        "pg_total_relation_size",
+        &[PgType::REGCLASS],
+        INT8,
+        TOTAL_RELATION_SIZE,
+    ),
+    lookup("pg_database_size", &[NAME], INT8, DATABASE_SIZE),
+    lookup("pg_database_size", &[OID], INT8, DATABASE_SIZE_BY_OID),
     lookup("pg_get_indexdef", &[OID], TEXT, INDEXDEF),
     lookup("pg_get_indexdef", &[OID, INT4, BOOL], TEXT, INDEXDEF_COLUMN),
     lookup("pg_get_constraintdef", &[OID], TEXT, CONSTRAINTDEF),
@@ -106,6 +139,12 @@ const LOOKUPS: &[Lookup] = &[
     ),
     lookup("obj_description", &[OID], TEXT, OBJ_DESCRIPTION),
     lookup("obj_description", &[OID, NAME], TEXT, OBJ_DESCRIPTION),
+    lookup(
+        "shobj_description",
+        &[OID, NAME],
+        TEXT,
+        "(SELECT d.description FROM \"pg_catalog.pg_shdescription\" AS d WHERE d.objoid = $1)",
+    ),
     lookup(
         "col_description",
         &[OID, INT4],
@@ -151,6 +190,18 @@ const LOOKUPS: &[Lookup] = &[
         &[INT8, INT8, INT8],
         PgType::INT8.array_of(),
         "pg_series($1, $2, $3)",
+    ),
+    lookup(
+        "__patina_generate_series",
+        &[PgType::TIMESTAMP, PgType::TIMESTAMP, PgType::INTERVAL],
+        PgType::TIMESTAMP.array_of(),
+        "pg_time_series($1, $2, $3, 'timestamp without time zone')",
+    ),
+    lookup(
+        "__patina_generate_series",
+        &[PgType::TIMESTAMPTZ, PgType::TIMESTAMPTZ, PgType::INTERVAL],
+        PgType::TIMESTAMPTZ.array_of(),
+        "pg_time_series($1, $2, $3, 'timestamp with time zone')",
     ),
     lookup(
         "pg_get_serial_sequence",
@@ -200,12 +251,20 @@ const LOOKUPS: &[Lookup] = &[
     lookup("has_any_column_privilege", &[OID, TEXT], BOOL, "1"),
 ];
 
+// The templates alias pg_class `"?rc"`, which cannot hide a column
+// their argument reads (`c.oid::regclass` over `pg_class AS c`).
+
 /// `'name'::regclass`: the relation's OID, or 42P01.
-const REGCLASS_IN: &str = "coalesce((SELECT c.oid FROM \"pg_catalog.pg_class\" AS c \
-     WHERE c.relname = pg_regclass_name($1) AND c.relnamespace IN (11, 2200)), pg_undefined_table($1))";
+const REGCLASS_IN: &str = "coalesce((SELECT \"?rc\".oid FROM \"pg_catalog.pg_class\" AS \"?rc\" \
+     WHERE \"?rc\".relname = pg_regclass_name($1) AND \"?rc\".relnamespace IN (11, 2200)), pg_undefined_table($1))";
 /// `oid::regclass::text`: the relation's name, or the number.
-const REGCLASS_OUT: &str = "coalesce((SELECT pg_quote_ident(c.relname) FROM \"pg_catalog.pg_class\" AS c \
-     WHERE c.oid = $1), CAST($1 AS TEXT))";
+const REGCLASS_OUT: &str = "coalesce((SELECT pg_quote_ident(\"?rc\".relname) FROM \"pg_catalog.pg_class\" AS \"?rc\" \
+     WHERE \"?rc\".oid = $1), CAST($1 AS TEXT))";
+
+/// A `regclass` result value: `'<oid> <name>'` (see
+/// [`crate::values::regclass`]).
+const REGCLASS_RESULT: &str = "CAST($1 AS TEXT) || ' ' || coalesce((SELECT pg_quote_ident(\"?rc\".relname) \
+     FROM \"pg_catalog.pg_class\" AS \"?rc\" WHERE \"?rc\".oid = $1), CAST($1 AS TEXT))";
 
 /// Parses a SQLite expression template.
 fn template(sql: &str) -> Result<Expr, Error> {
@@ -385,28 +444,17 @@ impl Translator<'_> {
     }
 
     /// Makes the `regclass` columns of a query's result print as their
-    /// relations' names (PostgreSQL's output function), as `text`.
+    /// relations' names (PostgreSQL's output function): each value
+    /// carries the OID and the name.
     pub(crate) fn print_regclass(
         &mut self,
         query: &mut Query,
-        columns: &mut [(String, PgType)],
+        columns: &[(String, PgType)],
     ) -> Result<(), Error> {
         if !columns.iter().any(|(_, ty)| is_regclass(*ty)) {
             return Ok(());
         }
-        let SetExpr::Select(select) = query.body.as_mut() else {
-            return Ok(());
-        };
-        for (item, (_, ty)) in select.projection.iter_mut().zip(columns.iter_mut()) {
-            if !is_regclass(*ty) {
-                continue;
-            }
-            if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item {
-                *expr = instantiate(REGCLASS_OUT, vec![take(expr)])?;
-                *ty = PgType::TEXT;
-            }
-        }
-        Ok(())
+        print_regclass_in(query.body.as_mut(), columns)
     }
 }
 
@@ -504,6 +552,30 @@ impl Translator<'_> {
             *factor = from.relation;
         }
         Ok(())
+    }
+}
+
+/// [`Translator::print_regclass`] in every `SELECT` of a set operation.
+fn print_regclass_in(body: &mut SetExpr, columns: &[(String, PgType)]) -> Result<(), Error> {
+    match body {
+        SetExpr::Select(select) => {
+            for (item, (_, ty)) in select.projection.iter_mut().zip(columns) {
+                if !is_regclass(*ty) {
+                    continue;
+                }
+                if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item
+                {
+                    *expr = instantiate(REGCLASS_RESULT, vec![take(expr)])?;
+                }
+            }
+            Ok(())
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            print_regclass_in(left, columns)?;
+            print_regclass_in(right, columns)
+        }
+        SetExpr::Query(query) => print_regclass_in(query.body.as_mut(), columns),
+        _ => Ok(()),
     }
 }
 

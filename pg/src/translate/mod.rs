@@ -12,10 +12,12 @@
 //! Layout: `catalog` (what tables exist: [`Catalog`]), `names` (case
 //! folding, `public.`/`pg_catalog.` qualifiers), `params` (`$n` → `?n`),
 //! `scope` (column resolution), `context` (per-statement state), `coerce`
-//! (casts), `expr`, `operators` and `functions` (expressions), `query`
+//! (casts), `expr`, `operators` (with `bitwise`) and `functions`
+//! (expressions), `query`
 //! (`SELECT`; with `window` for window functions, `recursive` for `WITH
 //! RECURSIVE`, `distinct_on` for `DISTINCT ON`, `grouping` for the
-//! grouping rule), `locks` (parsing, and `FOR UPDATE` locking reads),
+//! grouping rule, `srf` and `srf_from` for set-returning functions in the
+//! select list and in `FROM`), `locks` (parsing, and `FOR UPDATE` locking reads),
 //! `output` (result column names, `*`), `dml`
 //! (`INSERT`/`UPDATE`/`DELETE`), `ddl` (`CREATE`/`ALTER`/`DROP`), `copy`
 //! and `maintenance` (the grammars of `COPY` and `VACUUM`/`ANALYZE`/
@@ -26,6 +28,7 @@
 //! and `regclass`, over the system relations of [`crate::catalog`])
 //! complete `functions`.
 
+mod bitwise;
 mod builtins;
 mod catalog;
 mod coerce;
@@ -49,6 +52,8 @@ mod query;
 mod recursive;
 mod schema_file;
 mod scope;
+mod srf;
+mod srf_from;
 mod transaction;
 mod window;
 mod words;
@@ -211,8 +216,8 @@ fn translate_statement(
     };
     let (kind, output) = match statement {
         Statement::Query(query) => {
-            let mut output = translator.query(query)?;
-            translator.print_regclass(query, &mut output)?;
+            let output = translator.query(query)?;
+            translator.print_regclass(query, &output)?;
             (StatementKind::Select, output)
         }
         Statement::Insert(insert) => (StatementKind::Insert, translator.insert(insert)?),

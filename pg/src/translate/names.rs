@@ -6,10 +6,7 @@
 //! `information_schema.tables` name their SQLite views. Other schemas
 //! are not supported.
 
-use sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-    ObjectName, ObjectNamePart, TableAlias, TableAliasColumnDef, TableFactor,
-};
+use sqlparser::ast::{Ident, ObjectName, ObjectNamePart};
 
 use crate::catalog;
 use crate::error::Error;
@@ -85,81 +82,6 @@ pub(crate) fn table_name(name: &ObjectName, database: &str) -> Result<Ident, Err
 /// The single-part object name for `ident`.
 pub(crate) fn object_name(ident: Ident) -> ObjectName {
     ObjectName(vec![ObjectNamePart::Identifier(ident)])
-}
-
-/// `unnest(array)` and `generate_series(start, stop[, step])` (integers)
-/// written as functions in `FROM` (as `pg_catalog.unnest(…)`), as the
-/// `UNNEST` relation the query translation knows; the series is the array
-/// `__patina_generate_series` builds. An alias without column names also
-/// names the one column, as PostgreSQL does for a scalar function.
-pub(crate) fn set_returning_function(factor: &TableFactor) -> Result<Option<TableFactor>, Error> {
-    let TableFactor::Table {
-        name,
-        alias,
-        args: Some(args),
-        with_ordinality: false,
-        ..
-    } = factor
-    else {
-        return Ok(None);
-    };
-    let function = fold(&unqualified(name)?);
-    let exprs: Option<Vec<Expr>> = args
-        .args
-        .iter()
-        .map(|arg| match arg {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr.clone()),
-            _ => None,
-        })
-        .collect();
-    let Some(exprs) = exprs else {
-        return Ok(None);
-    };
-    let array = match (function.as_str(), exprs.len()) {
-        ("unnest", 1) => exprs.into_iter().next(),
-        ("generate_series", 2 | 3) => Some(Expr::Function(Function {
-            name: object_name(Ident::new("__patina_generate_series")),
-            uses_odbc_syntax: false,
-            parameters: FunctionArguments::None,
-            args: FunctionArguments::List(FunctionArgumentList {
-                duplicate_treatment: None,
-                args: exprs
-                    .into_iter()
-                    .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                    .collect(),
-                clauses: vec![],
-            }),
-            filter: None,
-            null_treatment: None,
-            over: None,
-            within_group: vec![],
-        })),
-        _ => None,
-    };
-    let Some(array) = array else {
-        return Ok(None);
-    };
-    let alias = alias.clone().map(|mut alias| {
-        if alias.columns.is_empty() {
-            alias.columns = vec![TableAliasColumnDef::from_name(alias.name.value.clone())];
-        }
-        alias
-    });
-    let alias = alias.or_else(|| {
-        (function == "generate_series").then(|| TableAlias {
-            explicit: false,
-            name: Ident::new("generate_series"),
-            columns: vec![TableAliasColumnDef::from_name("generate_series")],
-            at: None,
-        })
-    });
-    Ok(Some(TableFactor::UNNEST {
-        alias,
-        array_exprs: vec![array],
-        with_offset: false,
-        with_offset_alias: None,
-        with_ordinality: false,
-    }))
 }
 
 /// The system relation a table name resolved to by [`table_name`], if it

@@ -37,6 +37,7 @@ fn category(ty: PgType) -> u8 {
         Scalar::Char => 13,
         Scalar::Regtype => 14,
         Scalar::Regclass => 15,
+        Scalar::Record => 16,
     }
 }
 
@@ -307,6 +308,7 @@ impl Translator<'_> {
             *op = schema_qualified_operator(parts)?;
         }
         match op {
+            op if super::bitwise::is_bitwise(op) => self.bitwise(expr),
             BinaryOperator::And | BinaryOperator::Or => {
                 self.condition(left)?;
                 self.condition(right)?;

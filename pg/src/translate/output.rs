@@ -43,6 +43,7 @@ fn internal_name(ty: PgType) -> &'static str {
         Scalar::Char => "char",
         Scalar::Regtype => "regtype",
         Scalar::Regclass => "regclass",
+        Scalar::Record => "record",
     }
 }
 
@@ -82,7 +83,12 @@ fn figure_name(expr: &Expr) -> Option<(String, Strength)> {
                 .map(|t| (internal_name(t).to_string(), Strength::Weak)),
         },
         Expr::Nested(inner) => figure_name(inner),
-        Expr::CompoundFieldAccess { root, .. } => figure_name(root),
+        Expr::CompoundFieldAccess { root, access_chain } => match access_chain.last() {
+            Some(sqlparser::ast::AccessExpr::Dot(Expr::Identifier(field))) => {
+                Some((fold(field), Strength::Strong))
+            }
+            _ => figure_name(root),
+        },
         Expr::Case { else_result, .. } => match else_result.as_deref().and_then(figure_name) {
             Some(named @ (_, Strength::Strong)) => Some(named),
             _ => Some(("case".into(), Strength::Weak)),

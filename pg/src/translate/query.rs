@@ -161,7 +161,7 @@ impl Translator<'_> {
             let OrderByKind::Expressions(items) = &mut order_by.kind else {
                 return Err(Error::Unsupported("ORDER BY ALL".into()));
             };
-            for item in items {
+            for item in items.iter_mut() {
                 self.order_by_item(item, &columns)?;
                 match &*body {
                     SetExpr::Select(select) => position_in_key(&mut item.expr, &select.projection),
@@ -174,6 +174,7 @@ impl Translator<'_> {
                     _ => {}
                 }
             }
+            super::srf::order_expanded(body, items, &columns);
         }
         if let Some(limit_clause) = limit_clause {
             let LimitClause::LimitOffset {
@@ -371,12 +372,15 @@ impl Translator<'_> {
         if let Some(Distinct::On(_)) = distinct {
             return Err(Error::Unsupported("DISTINCT ON".into()));
         }
+        let outer_srfs = self.select_srfs.take();
         for item in from.iter_mut() {
             self.translate_from_item(item)?;
         }
         self.named_windows(named_window)?;
         let grouped = Grouped::of(projection, group_by, having.as_ref());
+        self.select_srfs = Some(Vec::new());
         let columns = self.projection(projection)?;
+        let srf_rows = self.select_srfs.take().unwrap_or_default();
         if let Some(selection) = selection {
             self.condition(selection)?;
         }
@@ -394,6 +398,8 @@ impl Translator<'_> {
         if let Some(grouped) = grouped {
             grouped.check(self.scopes.innermost())?;
         }
+        self.expand_set_returning(select, srf_rows, &columns)?;
+        self.select_srfs = outer_srfs;
         Ok(columns)
     }
 
@@ -507,8 +513,8 @@ impl Translator<'_> {
     }
 
     fn table_factor(&mut self, factor: &mut TableFactor) -> Result<(), Error> {
-        if let Some(unnest) = super::names::set_returning_function(factor)? {
-            *factor = unnest;
+        if self.set_returning_relation(factor)? {
+            return Ok(());
         }
         self.session_relation(factor)?;
         match factor {
@@ -602,58 +608,8 @@ impl Translator<'_> {
                 table_with_joins,
                 alias: None,
             } => self.translate_from_item(table_with_joins),
-            TableFactor::UNNEST {
-                alias,
-                array_exprs,
-                with_offset: false,
-                with_offset_alias: None,
-                with_ordinality: false,
-            } if array_exprs.len() == 1 => {
-                let alias = alias.take();
-                let mut array = array_exprs.remove(0);
-                let relation = self.unnest(&mut array, alias.as_ref())?;
-                let mut subquery = json_each_values(array)?;
-                name_outputs(&mut subquery, &relation.columns)?;
-                *factor = TableFactor::Derived {
-                    lateral: false,
-                    subquery: Box::new(subquery),
-                    alias: Some(TableAlias {
-                        explicit: true,
-                        name: sqlparser::ast::Ident::with_quote('"', &relation.name),
-                        columns: Vec::new(),
-                        at: None,
-                    }),
-                    sample: None,
-                };
-                self.scopes.add(relation)
-            }
             other => Err(Error::Unsupported(format!("FROM item {other}"))),
         }
-    }
-
-    /// `unnest(array)` in `FROM`: its relation, one column of the
-    /// element type (named `unnest` unless the alias names it).
-    fn unnest(&mut self, array: &mut Expr, alias: Option<&TableAlias>) -> Result<Relation, Error> {
-        let ty = self.expr(array)?;
-        let array_ty = match ty {
-            Ty::Known(t) if t.is_array() => t,
-            Ty::Unknown => {
-                self.coerce(array, ty, PgType::TEXT.array_of(), CastKind::Implicit)?;
-                PgType::TEXT.array_of()
-            }
-            Ty::Known(t) => return Err(Error::UndefinedFunction(format!("unnest({t})"))),
-        };
-        let element = array_ty.element().unwrap_or(PgType::TEXT);
-        let columns = vec![("unnest".to_string(), element)];
-        let (name, columns) = match alias {
-            Some(alias) => (alias_name(&alias.name)?, rename_columns(columns, alias)?),
-            None => ("unnest".to_string(), columns),
-        };
-        Ok(Relation {
-            name,
-            columns,
-            key: Vec::new(),
-        })
     }
 
     fn cte(&self, name: &str) -> Option<Columns> {

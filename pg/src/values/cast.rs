@@ -141,6 +141,7 @@ pub fn cast(
                     .ok_or(Error::UndefinedType(input))
             }
         },
+        Scalar::Record => Err(cannot(from, to)),
     }
 }
 

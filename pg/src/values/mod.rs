@@ -12,5 +12,7 @@ pub mod interval;
 pub mod json;
 pub mod number_format;
 pub mod numeric;
+pub mod record;
+pub mod regclass;
 pub mod template;
 pub mod text;

@@ -81,6 +81,10 @@ fn scalar_text(value: &Value, ty: PgType) -> String {
             .unwrap_or_else(|_| format_float(*f, false)),
         (Value::Real(f), Scalar::Float4) => format_float(*f, true),
         (Value::Real(f), _) => format_float(*f, false),
+        (Value::Text(t), Scalar::Regclass) => crate::values::regclass::name(t).to_owned(),
+        (Value::Text(t), Scalar::Record) => {
+            crate::values::record::to_text(t).unwrap_or_else(|| t.clone())
+        }
         (Value::Text(t), _) => t.clone(),
         (Value::Blob(b), _) => {
             let mut out = String::from("\\x");

@@ -1,9 +1,14 @@
 //! A handle on a running agent: its status (what the node's system views
 //! and `patina cluster status` show) and what an operator may ask of it.
+//! `lag` says since when each site's replication lags, `departures` which
+//! down members left.
+
+mod departures;
+mod lag;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
@@ -28,6 +33,10 @@ pub struct AgentStatus {
     pub heard: BTreeMap<SiteId, u64>,
     /// Whether anti-entropy saw that this node lacks versions.
     pub behind: bool,
+    /// Per site this node lacks versions of, since when the oldest of
+    /// them has been known to exist (see `lag`): the replication lag in
+    /// time is the time since. Sites it lacks nothing of are absent.
+    pub lagging_since: BTreeMap<SiteId, SystemTime>,
     pub updated: SystemTime,
 }
 
@@ -36,6 +45,8 @@ pub struct AgentStatus {
 pub struct MemberStatus {
     pub id: NodeId,
     pub state: MemberState,
+    /// Down because it announced it left (rather than failed).
+    pub left: bool,
     /// QUIC's round-trip time on this node's connection to it.
     pub rtt: Option<Duration>,
     /// When a message from it last arrived.
@@ -59,6 +70,14 @@ pub struct AgentStopped;
 pub struct AgentHandle {
     status: Arc<RwLock<AgentStatus>>,
     commands: mpsc::UnboundedSender<Command>,
+    /// What the refreshes remember from one to the next.
+    tracking: Arc<Mutex<Tracking>>,
+}
+
+#[derive(Debug, Default)]
+struct Tracking {
+    lag: lag::LagTracker,
+    departures: departures::Departures,
 }
 
 impl AgentHandle {
@@ -67,6 +86,7 @@ impl AgentHandle {
         let handle = AgentHandle {
             status: Arc::new(RwLock::new(status)),
             commands,
+            tracking: Arc::default(),
         };
         (handle, receiver)
     }
@@ -96,24 +116,32 @@ impl AgentHandle {
         last_seen: &mut HashMap<SocketAddr, SystemTime>,
         heard: &Heard,
     ) {
+        let now = SystemTime::now();
         let members = node.members();
         last_seen.retain(|addr, _| members.iter().any(|m| m.id.addr == *addr));
+        let mut tracking = self.tracking.lock().unwrap_or_else(PoisonError::into_inner);
+        tracking.departures.observe(&members);
+        let lagging_since = tracking.lag.observe(now, node.have(), &heard.0);
+        super::metrics::lag(&lagging_since, now);
         let members = members
             .into_iter()
             .map(|member| MemberStatus {
                 rtt: transport.rtt(member.id.addr),
                 last_seen: last_seen.get(&member.id.addr).copied(),
+                left: tracking.departures.left(&member.id),
                 id: member.id,
                 state: member.state,
             })
             .collect();
+        drop(tracking);
         let status = AgentStatus {
             id: node.id(),
             members,
             have: node.have().clone(),
             heard: heard.0.clone(),
             behind: node.is_behind(),
-            updated: SystemTime::now(),
+            lagging_since,
+            updated: now,
         };
         *self.status.write().unwrap_or_else(PoisonError::into_inner) = status;
     }

@@ -1,11 +1,13 @@
 //! What the agent reports through the `metrics` facade (a no-op unless the
 //! binary installs a recorder): changes applied and sent, bytes moved,
-//! members up and down, sync rounds and when a remote change last landed.
+//! members up and down, sync rounds, when a remote change last landed and
+//! the replication lag.
 
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use metrics::{counter, gauge};
-use patina_store::Versions;
+use patina_store::{SiteId, Versions};
 
 use super::apply::Applied;
 use crate::core::{MemberState, Node};
@@ -58,4 +60,15 @@ pub(super) fn transport(stats: TransportStats) {
     counter!("patina_messages_dropped_total").absolute(stats.dropped);
     counter!("patina_peer_connections_refused_total").absolute(stats.connections_refused);
     gauge!("patina_peer_connections_open").set(stats.open_connections as f64);
+}
+
+/// The replication lag in seconds as of `now`: that of the site this node
+/// has waited on longest (0 when it lacks nothing it knows of).
+pub(super) fn lag(lagging_since: &BTreeMap<SiteId, SystemTime>, now: SystemTime) {
+    let lag = lagging_since
+        .values()
+        .filter_map(|since| now.duration_since(*since).ok())
+        .max()
+        .unwrap_or_default();
+    gauge!("patina_replication_lag_seconds").set(lag.as_secs_f64());
 }

@@ -36,6 +36,12 @@ use crate::transport::{Inbound, Transport, TransportError};
 /// catches up.
 const MAX_APPLY_BACKLOG: usize = 4096;
 
+/// How long a leaving node keeps its connections open after announcing
+/// that it leaves: closing a QUIC connection discards what the peer
+/// received but has not read yet, the announcement with it (Serf waits
+/// the same way, its `LeavePropagateDelay`).
+const LEAVE_PROPAGATION: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// How often at most the status an [`AgentHandle`] reads is refreshed.
 const STATUS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -122,6 +128,7 @@ impl<S: Storage> Agent<S> {
             have,
             heard: Default::default(),
             behind: false,
+            lagging_since: Default::default(),
             updated: SystemTime::now(),
         });
         Ok(Agent {
@@ -248,6 +255,7 @@ impl<S: Storage> Agent<S> {
         }
         node.leave(Instant::now());
         drive(&mut node, &transport, &chunks_tx);
+        tokio::time::sleep(LEAVE_PROPAGATION).await;
         watcher.abort();
         transport.close().await;
     }

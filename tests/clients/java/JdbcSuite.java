@@ -2,9 +2,13 @@
 // PGHOST/PGPORT/PGUSER/PGDATABASE/PGPASSWORD: connecting, prepared
 // statements past the driver's prepareThreshold (from the 5th execution on
 // they are named server-side statements, reused with Bind/Execute only),
-// and DatabaseMetaData.getTables/getColumns, which query pg_catalog.
-// Every expectation here is what PostgreSQL 15 does. Exits non-zero with a
-// message at the first failure.
+// and DatabaseMetaData.getTables/getColumns/getPrimaryKeys/getIndexInfo,
+// which query pg_catalog; then
+// patina's row change feed (LISTEN "patina:changes:<table>") through
+// PGConnection.getNotifications, and a query subscription
+// (patina_subscribe, patina_resume) the same way, skipped on another server.
+// Every other expectation here is what PostgreSQL 15 does. Exits non-zero
+// with a message at the first failure.
 
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
@@ -16,6 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.regex.Pattern;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 public class JdbcSuite {
     static void check(boolean ok, String what) {
@@ -44,6 +51,8 @@ public class JdbcSuite {
             prepared(conn, table);
             metadata(conn, table);
         }
+        rowFeed(url, props, table);
+        querySubscription(url, props, table);
         System.out.println("pgjdbc: all checks passed");
     }
 
@@ -103,5 +112,154 @@ public class JdbcSuite {
         }
         check(columns.equals(List.of("id:int4:1", "name:text:2", "price:numeric:3")),
             "getColumns: " + columns);
+        keys(conn, meta, table + "_k");
+    }
+
+    /** getPrimaryKeys and getIndexInfo: pgjdbc expands pg_index.indkey
+     * with information_schema._pg_expandarray in a select list. */
+    static void keys(Connection conn, DatabaseMetaData meta, String table) throws Exception {
+        try (Statement st = conn.createStatement()) {
+            st.execute("CREATE TABLE " + table + " (b text, a integer, note text, PRIMARY KEY (a, b))");
+            st.execute("CREATE INDEX " + table + "_note ON " + table + " (note)");
+        }
+        List<String> pk = new ArrayList<>();
+        try (ResultSet rs = meta.getPrimaryKeys(null, "public", table)) {
+            while (rs.next()) {
+                pk.add(rs.getString("COLUMN_NAME") + ":" + rs.getInt("KEY_SEQ") + ":" + rs.getString("PK_NAME"));
+            }
+        }
+        check(pk.equals(List.of("a:1:" + table + "_pkey", "b:2:" + table + "_pkey")), "getPrimaryKeys: " + pk);
+        List<String> indexes = new ArrayList<>();
+        try (ResultSet rs = meta.getIndexInfo(null, "public", table, false, false)) {
+            while (rs.next()) {
+                indexes.add(rs.getString("INDEX_NAME") + ":" + rs.getBoolean("NON_UNIQUE") + ":"
+                    + rs.getShort("ORDINAL_POSITION") + ":" + rs.getString("COLUMN_NAME") + ":"
+                    + rs.getString("ASC_OR_DESC"));
+            }
+        }
+        check(indexes.equals(List.of(
+            table + "_pkey:false:1:a:A", table + "_pkey:false:2:b:A", table + "_note:true:1:note:A")),
+            "getIndexInfo: " + indexes);
+    }
+
+    /** The notifications `listener` receives until it has `count` (bounded wait). */
+    static List<PGNotification> notifications(Connection listener, int count) throws Exception {
+        PGConnection pg = listener.unwrap(PGConnection.class);
+        List<PGNotification> received = new ArrayList<>();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (received.size() < count && System.nanoTime() < deadline) {
+            PGNotification[] got = pg.getNotifications(500);
+            if (got != null) {
+                received.addAll(List.of(got));
+            }
+        }
+        check(received.size() == count, "expected " + count + " notifications, got " + received.size());
+        return received;
+    }
+
+    static void rowFeed(String url, Properties props, String table) throws Exception {
+        try (Connection listener = DriverManager.getConnection(url, props);
+             Connection writer = DriverManager.getConnection(url, props)) {
+            try (Statement st = listener.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT version()")) {
+                rs.next();
+                if (!rs.getString(1).contains("(patina")) {
+                    System.out.println("pgjdbc: row change feed skipped (not patina)");
+                    return;
+                }
+            }
+            String channel = "patina:changes:" + table;
+            try (Statement st = listener.createStatement()) {
+                st.execute("LISTEN \"" + channel + "\"");
+            }
+            writer.setAutoCommit(false);
+            try (PreparedStatement update = writer.prepareStatement(
+                    "UPDATE " + table + " SET name = ? WHERE id = ?");
+                 Statement st = writer.createStatement()) {
+                update.setString(1, "renamed");
+                update.setInt(2, 1);
+                update.executeUpdate();
+                st.execute("DELETE FROM " + table + " WHERE id = 2");
+                writer.commit();
+                st.execute("DELETE FROM " + table + " WHERE id = 3");
+                writer.rollback();
+            }
+            writer.setAutoCommit(true);
+            try (Statement st = writer.createStatement()) {
+                st.execute("INSERT INTO " + table + " (id, name, price) VALUES (11, 'new', 1.25)");
+            }
+            List<PGNotification> got = notifications(listener, 3);
+            String origin = "\"origin\":\"[0-9a-f]{32}\",\"db_version\":[0-9]+\\}";
+            String prefix = Pattern.quote("{\"table\":\"" + table + "\",");
+            String[] expected = {
+                prefix + Pattern.quote("\"op\":\"update\",\"pk\":{\"id\":1},\"columns\":{\"name\":\"renamed\"},") + origin,
+                prefix + Pattern.quote("\"op\":\"delete\",\"pk\":{\"id\":2},\"columns\":{},") + origin,
+                prefix + Pattern.quote("\"op\":\"insert\",\"pk\":{\"id\":11},\"columns\":{\"id\":11,\"name\":\"new\",\"price\":1.25},") + origin,
+            };
+            for (int i = 0; i < expected.length; i++) {
+                PGNotification n = got.get(i);
+                check(n.getName().equals(channel), "channel " + n.getName());
+                check(n.getParameter().matches(expected[i]), "payload " + i + ": " + n.getParameter());
+            }
+        }
+    }
+
+    static void querySubscription(String url, Properties props, String table) throws Exception {
+        try (Connection listener = DriverManager.getConnection(url, props);
+             Connection writer = DriverManager.getConnection(url, props)) {
+            try (Statement st = listener.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT version()")) {
+                rs.next();
+                if (!rs.getString(1).contains("(patina")) {
+                    System.out.println("pgjdbc: query subscription skipped (not patina)");
+                    return;
+                }
+            }
+            String sub;
+            long at;
+            // A prepared statement (extended protocol): the query is a literal.
+            try (PreparedStatement subscribe = listener.prepareStatement(
+                    "SELECT * FROM patina_subscribe('SELECT id, name FROM " + table + " WHERE id > 10')");
+                 ResultSet rs = subscribe.executeQuery()) {
+                check(rs.getMetaData().getColumnCount() == 5, "three columns of the subscription, two of the query");
+                check(rs.getMetaData().getColumnName(4).equals("id"), "the query's columns follow");
+                check(rs.next(), "the row of id 11");
+                sub = rs.getString("patina_sub");
+                at = rs.getLong("patina_change_id");
+                check(rs.getInt("id") == 11 && rs.getString("name").equals("new"), "row 11");
+                check(!rs.next(), "one row");
+            }
+            String channel = "patina:sub:" + sub;
+            try (Statement st = writer.createStatement()) {
+                st.execute("INSERT INTO " + table + " (id, name) VALUES (12, 'twelve')");
+                st.execute("UPDATE " + table + " SET name = 'eleven' WHERE id = 11");
+            }
+            List<PGNotification> got = notifications(listener, 2);
+            String[] expected = {
+                Pattern.quote("{\"change_id\":" + (at + 1) + ",\"op\":\"insert\",\"row_id\":") + "[0-9]+"
+                    + Pattern.quote(",\"row\":{\"id\":12,\"name\":\"twelve\"}}"),
+                Pattern.quote("{\"change_id\":" + (at + 2) + ",\"op\":\"update\",\"row_id\":") + "[0-9]+"
+                    + Pattern.quote(",\"row\":{\"id\":11,\"name\":\"eleven\"}}"),
+            };
+            for (int i = 0; i < expected.length; i++) {
+                PGNotification n = got.get(i);
+                check(n.getName().equals(channel), "channel " + n.getName());
+                check(n.getParameter().matches(expected[i]), "change " + i + ": " + n.getParameter());
+            }
+            // Resuming on another connection delivers what came after `at`.
+            try (Connection again = DriverManager.getConnection(url, props)) {
+                try (PreparedStatement resume = again.prepareStatement(
+                        "SELECT * FROM patina_resume(?, ?)")) {
+                    resume.setString(1, sub);
+                    resume.setLong(2, at + 1);
+                    try (ResultSet rs = resume.executeQuery()) {
+                        check(rs.next() && rs.getLong(2) == at + 2, "resumed at change " + (at + 2));
+                    }
+                }
+                List<PGNotification> missed = notifications(again, 1);
+                check(missed.get(0).getParameter().equals(got.get(1).getParameter()),
+                    "the missed change: " + missed.get(0).getParameter());
+            }
+        }
     }
 }

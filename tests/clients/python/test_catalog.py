@@ -71,6 +71,19 @@ def test_sqlalchemy_reflects_columns(engine, table):
     ]
 
 
+def test_sqlalchemy_reflects_keys(engine, pg):
+    """get_pk_constraint and get_unique_constraints list a constraint's
+    columns with unnest(indkey) and generate_subscripts(indkey, 1) side by
+    side in a select list (set-returning functions in lockstep)."""
+    name = new_name()
+    with engine.begin() as c:
+        c.execute(text(f"CREATE TABLE {name} (b text, a int, note text, PRIMARY KEY (a, b))"))
+    inspector = inspect(engine)
+    pk = inspector.get_pk_constraint(name)
+    assert (pk["name"], pk["constrained_columns"]) == (f"{name}_pkey", ["a", "b"])
+    assert inspector.get_unique_constraints(name) == []
+
+
 def test_regclass_and_regtype_conversions(pg, table):
     with psycopg2.connect(**pg) as c, c.cursor() as cur:
         cur.execute(f"SELECT '{table}'::regclass, '{table}'::regclass::oid = "

@@ -97,10 +97,21 @@ fn send(value: &Value, ty: PgType) -> Result<Vec<u8>, PgError> {
             Ok(to_pg_text(value, ty).unwrap_or_default().into_bytes())
         }
         Scalar::Char => Ok(string::send_char(value, ty)),
-        Scalar::Oid | Scalar::Regtype | Scalar::Regclass => number::send_oid(value, ty),
+        Scalar::Regclass => match value {
+            Value::Text(named) => crate::values::regclass::oid(named)
+                .map(|oid| number::send_oid(&Value::Integer(oid), ty))
+                .unwrap_or_else(|| Err(corrupt(value, ty))),
+            other => number::send_oid(other, ty),
+        },
+        Scalar::Oid | Scalar::Regtype => number::send_oid(value, ty),
         Scalar::Jsonb => Ok(string::send_jsonb(value, ty)),
         Scalar::Bytea => string::send_bytea(value, ty),
         Scalar::Uuid => string::send_uuid(value, ty),
+        Scalar::Record => match value {
+            Value::Text(fields) => crate::values::record::send(fields),
+            _ => None,
+        }
+        .ok_or_else(|| corrupt(value, ty)),
     }
 }
 
@@ -124,6 +135,10 @@ fn recv(bytes: &[u8], ty: PgType) -> Result<Value, PgError> {
         Scalar::Jsonb => string::recv_jsonb(bytes),
         Scalar::Bytea => Ok(Value::Blob(bytes.to_vec())),
         Scalar::Uuid => string::recv_uuid(bytes, ty),
+        Scalar::Record => Err(PgError::new(
+            "0A000",
+            "input of anonymous composite types is not implemented",
+        )),
     }
 }
 
