@@ -51,10 +51,14 @@ use std::fmt;
 use crate::error::Error;
 
 /// A PostgreSQL type: a scalar type, or a one-dimensional array of one.
+/// The catalog's `int2vector` and `oidvector` are arrays too (stored and
+/// sent like one), with their own OIDs, space-separated text and
+/// subscripts from 0 (see [`crate::values::vector`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PgType {
     scalar: Scalar,
     array: bool,
+    vector: bool,
 }
 
 /// The scalar PostgreSQL types, with their type modifiers.
@@ -189,12 +193,25 @@ impl PgType {
     pub const REGCLASS: PgType = PgType::scalar_type(Scalar::Regclass);
     /// `record`
     pub const RECORD: PgType = PgType::scalar_type(Scalar::Record);
+    /// `int2vector`
+    pub const INT2VECTOR: PgType = PgType::vector_of(Scalar::Int2);
+    /// `oidvector`
+    pub const OIDVECTOR: PgType = PgType::vector_of(Scalar::Oid);
 
     /// The scalar type `scalar`.
     pub const fn scalar_type(scalar: Scalar) -> PgType {
         PgType {
             scalar,
             array: false,
+            vector: false,
+        }
+    }
+
+    const fn vector_of(scalar: Scalar) -> PgType {
+        PgType {
+            scalar,
+            array: true,
+            vector: true,
         }
     }
 
@@ -203,6 +220,7 @@ impl PgType {
         PgType {
             scalar: self.scalar,
             array: true,
+            vector: false,
         }
     }
 
@@ -211,9 +229,21 @@ impl PgType {
         self.scalar
     }
 
-    /// Whether this is an array type.
+    /// Whether this is an array type (`int2vector` and `oidvector`
+    /// included).
     pub fn is_array(self) -> bool {
         self.array
+    }
+
+    /// Whether this is `int2vector` or `oidvector`.
+    pub fn is_vector(self) -> bool {
+        self.vector
+    }
+
+    /// The first subscript of an array of this type: 0 for `int2vector`
+    /// and `oidvector`, 1 for every other array.
+    pub fn lower_bound(self) -> i64 {
+        if self.vector { 0 } else { 1 }
     }
 
     /// The element type of an array type.
@@ -232,6 +262,7 @@ impl PgType {
         PgType {
             scalar,
             array: self.array,
+            vector: self.vector,
         }
     }
 
@@ -264,7 +295,12 @@ impl PgType {
             Scalar::Regclass => (2205, 2210),
             Scalar::Record => (2249, 2287),
         };
-        if self.array { array } else { scalar }
+        match (self.vector, self.scalar) {
+            (true, Scalar::Int2) => 22,
+            (true, _) => 30,
+            (false, _) if self.array => array,
+            (false, _) => scalar,
+        }
     }
 
     /// The `atttypmod` PostgreSQL reports for this type (-1 when none).
@@ -284,6 +320,7 @@ impl PgType {
             .iter()
             .map(|&scalar| PgType::scalar_type(scalar))
             .flat_map(|t| [t, t.array_of()])
+            .chain([PgType::INT2VECTOR, PgType::OIDVECTOR])
             .find(|t| t.oid() == oid)
     }
 
@@ -451,6 +488,8 @@ impl PgType {
             ("\"char\"", []) => Scalar::Char,
             ("regtype", []) => Scalar::Regtype,
             ("regclass", []) => Scalar::Regclass,
+            ("int2vector", []) => return Some(PgType::INT2VECTOR),
+            ("oidvector", []) => return Some(PgType::OIDVECTOR),
             // the other object-identifier types are their OIDs
             ("regnamespace" | "regproc" | "regprocedure" | "regrole" | "regoper", []) => {
                 Scalar::Oid
@@ -530,6 +569,13 @@ fn numeric_modifier(
 impl fmt::Display for PgType {
     /// The name as PostgreSQL's `format_type` prints it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.vector {
+            return f.write_str(if self.scalar == Scalar::Int2 {
+                "int2vector"
+            } else {
+                "oidvector"
+            });
+        }
         match self.scalar {
             Scalar::Bool => f.write_str("boolean")?,
             Scalar::Bytea => f.write_str("bytea")?,
@@ -723,5 +769,24 @@ mod tests {
             assert_eq!(PgType::from_name(&t.to_string()), Some(t));
         }
         assert_eq!(PgType::from_name("_int4"), Some(PgType::INT4.array_of()));
+    }
+
+    #[test]
+    fn vectors_are_arrays_with_their_own_oids() {
+        // SELECT 'int2vector'::regtype::oid, 'oidvector'::regtype::oid (PostgreSQL 15)
+        for (name, oid, element) in [
+            ("int2vector", 22, PgType::INT2),
+            ("oidvector", 30, PgType::OID),
+        ] {
+            let t = PgType::from_name(name).expect(name);
+            assert_eq!(t.oid(), oid);
+            assert_eq!(PgType::from_oid(oid), Some(t));
+            assert_eq!(t.to_string(), name);
+            assert!(t.is_array() && t.is_vector());
+            assert_eq!(t.element(), Some(element));
+            assert_eq!(t.lower_bound(), 0);
+            assert_ne!(t, element.array_of());
+        }
+        assert_eq!(PgType::INT2.array_of().lower_bound(), 1);
     }
 }

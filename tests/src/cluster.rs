@@ -201,7 +201,8 @@ fn failure_log_lines() -> usize {
         .unwrap_or(FAILURE_LOG_LINES)
 }
 
-fn rows_of(messages: Vec<SimpleQueryMessage>) -> Rows {
+/// The rows of a simple-protocol answer, as text (NULL as `None`).
+pub fn rows_of(messages: Vec<SimpleQueryMessage>) -> Rows {
     messages
         .into_iter()
         .filter_map(|m| match m {

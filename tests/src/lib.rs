@@ -30,6 +30,8 @@ mod certs;
 mod client;
 mod cluster;
 mod listener;
+mod notifications;
+mod oracle;
 mod partition;
 mod patina;
 mod postgres;
@@ -39,8 +41,12 @@ pub mod wire;
 
 pub use certs::{PeerTlsFiles, TestCa};
 pub use client::{connect, connect_to, describe_error, try_connect, try_connect_to};
-pub use cluster::{Cluster, ClusterOptions, NodeOptions, Outcome, Rows, pairs, wait_until};
+pub use cluster::{
+    Cluster, ClusterOptions, NodeOptions, Outcome, Rows, pairs, rows_of, wait_until,
+};
 pub use listener::{PsqlRun, ServedListener, captured_log, psql};
+pub use notifications::{Notification, Recording, connect_recording};
+pub use oracle::Oracle;
 pub use partition::Partition;
 pub use patina::{Patina, log_tail, patina_bin};
 pub use postgres::{PG_BIN_DIR, Postgres, pg_bin_dir};

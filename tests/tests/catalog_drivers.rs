@@ -7,7 +7,7 @@
 
 use patina_tests::tokio_postgres::Client;
 use patina_tests::tokio_postgres::types::Oid;
-use patina_tests::{Patina, Postgres};
+use patina_tests::{Oracle, Patina};
 
 /// tokio-postgres 0.7's `TYPEINFO_QUERY` (src/prepare.rs).
 const TYPEINFO_QUERY: &str = "\
@@ -67,14 +67,15 @@ async fn type_info(client: &Client, oid: Oid) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn driver_catalog_queries_answer_as_postgres() {
-    let (postgres, patina) = tokio::join!(Postgres::start(), Patina::start());
-    let (pg, node) = tokio::join!(postgres.connect(), patina.connect());
-    let schema =
-        "CREATE TABLE gadgets (id serial PRIMARY KEY, name varchar(40) NOT NULL DEFAULT '')";
-    pg.batch_execute(schema)
-        .await
-        .expect("schema on PostgreSQL");
-    node.batch_execute(schema).await.expect("schema on patina");
+    let Oracle {
+        postgres: _postgres,
+        patina: _patina,
+        pg,
+        node,
+    } = Oracle::start(
+        "CREATE TABLE gadgets (id serial PRIMARY KEY, name varchar(40) NOT NULL DEFAULT '')",
+    )
+    .await;
 
     // built-in scalars and arrays, object identifiers, and an OID no type has
     for oid in [

@@ -4,7 +4,9 @@
 //! COPY FROM STDIN (text, CSV, binary) stores the same rows; bad input
 //! fails the whole COPY with PostgreSQL's SQLSTATE and context and inserts
 //! nothing; CopyFail aborts with 57014; COPY follows the transaction it is
-//! in; psql's `\copy` works both ways. Needs `target/debug/patina`
+//! in; COPY TO streams a large table and can be canceled while it does;
+//! COPY FREEZE needs a table created or truncated in the current
+//! subtransaction; psql's `\copy` works both ways. Needs `target/debug/patina`
 //! (`cargo build -p patina-cli`) and the PostgreSQL 15 binaries.
 
 use std::pin::pin;
@@ -16,7 +18,7 @@ use patina_tests::tokio_postgres::binary_copy::BinaryCopyInWriter;
 use patina_tests::tokio_postgres::types::Type;
 use patina_tests::tokio_postgres::{Client, Error};
 use patina_tests::wire::{RawConn, frontend};
-use patina_tests::{Patina, Postgres, describe_error, psql};
+use patina_tests::{Patina, Postgres, describe_error, pg_bin_dir, psql};
 
 #[track_caller]
 fn ok<T>(r: Result<T, Error>) -> T {
@@ -267,6 +269,176 @@ async fn copy_aborts_and_follows_transactions() {
     let (node, server) = (Patina::start().await, Postgres::start().await);
     aborts_and_transactions(&node.connect().await).await;
     aborts_and_transactions(&server.connect().await).await;
+}
+
+/// A session trying COPY FREEZE, as psql runs it (psql, unlike
+/// tokio-postgres, copes with the error PostgreSQL sends as soon as the
+/// copy begins): tables not created or truncated in the current
+/// subtransaction are refused, pgbench -i's TRUNCATE then COPY … FREEZE ON
+/// in one transaction works.
+const FREEZE_SCRIPT: &str = "\\set VERBOSITY verbose
+CREATE TABLE frozen (id int PRIMARY KEY);
+COPY frozen FROM STDIN WITH (FREEZE);
+1
+\\.
+BEGIN;
+COPY frozen FROM STDIN WITH (FREEZE);
+1
+\\.
+ROLLBACK;
+BEGIN;
+TRUNCATE frozen;
+COPY frozen FROM STDIN WITH (FREEZE);
+1
+\\.
+SAVEPOINT s;
+COPY frozen FROM STDIN WITH (FREEZE);
+2
+\\.
+ROLLBACK TO s;
+RELEASE s;
+COPY frozen FROM STDIN WITH (FREEZE);
+3
+\\.
+COMMIT;
+BEGIN;
+SAVEPOINT a;
+CREATE TABLE frozen2 (id int PRIMARY KEY);
+RELEASE a;
+COPY frozen2 FROM STDIN WITH (FREEZE ON);
+1
+2
+\\.
+COPY frozen2 FROM STDIN WITH (FREEZE false);
+3
+\\.
+COMMIT;
+BEGIN;
+TRUNCATE frozen2;
+COPY frozen2 FROM STDIN WITH (FREEZE ON);
+9
+\\.
+COMMIT;
+SELECT (SELECT count(*) FROM frozen), (SELECT count(*) FROM frozen2);
+";
+
+/// psql's output (errors included, without their LOCATION) for
+/// [`FREEZE_SCRIPT`].
+async fn freeze_transcript(port: u16) -> String {
+    let mut child = std::process::Command::new(pg_bin_dir().join("psql"))
+        .args(["-X", "-At", "-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-U", "postgres", "-d", "postgres", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("psql runs");
+    let mut stdin = child.stdin.take().expect("psql's stdin");
+    std::io::Write::write_all(&mut stdin, FREEZE_SCRIPT.as_bytes()).expect("script written");
+    drop(stdin);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("the psql task")
+        .expect("psql ends");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    text.lines()
+        .filter(|line| !line.starts_with("LOCATION:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_freeze_needs_a_table_new_in_the_subtransaction() {
+    let (node, server) = (Patina::start().await, Postgres::start().await);
+    let theirs = freeze_transcript(server.port()).await;
+    let ours = freeze_transcript(node.port()).await;
+    assert_eq!(ours, theirs);
+    let refused = "ERROR:  55000: cannot perform COPY FREEZE because the table was not \
+         created or truncated in the current subtransaction";
+    assert_eq!(theirs.matches(refused).count(), 3, "{theirs}");
+    assert!(theirs.contains("2|1"), "{theirs}");
+}
+
+/// Rows in the table COPY TO streams.
+const MANY_ROWS: usize = 100_000;
+
+/// A table of [`MANY_ROWS`] rows dumped by COPY TO in CSV: the CopyData
+/// messages received and their bytes.
+async fn many_rows_dump(client: &Client) -> (usize, Vec<u8>) {
+    ok(client
+        .batch_execute("CREATE TABLE many (id int PRIMARY KEY, label text, amount numeric(12,2))")
+        .await);
+    ok(client
+        .batch_execute(&format!(
+            "INSERT INTO many SELECT g, 'row ' || g, g * 0.25 FROM generate_series(1, {MANY_ROWS}) AS g"
+        ))
+        .await);
+    let stream = ok(client.copy_out("COPY many TO STDOUT (FORMAT csv)").await);
+    let chunks: Vec<Bytes> = ok(pin!(stream).try_collect().await);
+    (chunks.len(), chunks.concat())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_to_streams_a_large_table() {
+    let (node, server) = (Patina::start().await, Postgres::start().await);
+    let (our_messages, ours) = many_rows_dump(&node.connect().await).await;
+    let (their_messages, theirs) = many_rows_dump(&server.connect().await).await;
+    assert_eq!(ours.iter().filter(|&&b| b == b'\n').count(), MANY_ROWS);
+    assert!(ours == theirs, "the dumps differ");
+    // a CopyData per row, as PostgreSQL sends (psycopg 3 reads them so)
+    assert_eq!((our_messages, their_messages), (MANY_ROWS, MANY_ROWS));
+}
+
+/// A COPY TO of a query with no practical end: its first rows arrive while
+/// it runs, and a CancelRequest then ends it with 57014.
+async fn cancel_streaming_copy(client: Client) {
+    ok(client
+        .batch_execute(
+            "CREATE TABLE seeds (id int PRIMARY KEY); \
+             INSERT INTO seeds SELECT g FROM generate_series(1, 1000) AS g",
+        )
+        .await);
+    let token = client.cancel_token();
+    let stream = ok(client
+        .copy_out("COPY (SELECT a.id, b.id, c.id FROM seeds a, seeds b, seeds c) TO STDOUT")
+        .await);
+    let mut stream = pin!(stream);
+    // bounded: a COPY that sends nothing before its query ends never would
+    let limit = Duration::from_secs(60);
+    let first = tokio::time::timeout(limit, stream.try_next())
+        .await
+        .expect("rows arrive while the query runs");
+    let first = ok(first).expect("rows before the end");
+    assert!(first.starts_with(b"1\t1\t1\n"), "{first:?}");
+    ok(token
+        .cancel_query(patina_tests::tokio_postgres::NoTls)
+        .await);
+    let drained = tokio::time::timeout(limit, async {
+        loop {
+            match stream.try_next().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the copy ended without the cancel"),
+                Err(error) => break error,
+            }
+        }
+    });
+    let error = drained.await.expect("the cancel ends the copy");
+    assert_eq!(
+        error.as_db_error().map(|e| (e.code().code(), e.message())),
+        Some(("57014", "canceling statement due to user request"))
+    );
+    assert_eq!(
+        ok(client.query_one("SELECT 1", &[]).await).get::<_, i32>(0),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_to_is_canceled_while_it_streams() {
+    let (node, server) = (Patina::start().await, Postgres::start().await);
+    cancel_streaming_copy(node.connect().await).await;
+    cancel_streaming_copy(server.connect().await).await;
 }
 
 /// CopyFail from the client, as raw messages: the error PostgreSQL sends.

@@ -10,10 +10,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures::StreamExt;
-use patina_tests::{Cluster, ClusterOptions, Patina, Postgres};
+use patina_tests::{
+    Cluster, ClusterOptions, Notification, Patina, Postgres, Recording, connect_recording,
+};
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
+use tokio_postgres::Client;
 
 /// How long a notification may take to arrive before the test fails.
 const ARRIVAL: Duration = Duration::from_secs(20);
@@ -23,7 +24,7 @@ const ARRIVAL: Duration = Duration::from_secs(20);
 struct Listener {
     client: Client,
     pid: i32,
-    notifications: mpsc::UnboundedReceiver<(i32, String, String)>,
+    notifications: mpsc::UnboundedReceiver<Notification>,
 }
 
 async fn listener(port: u16) -> Listener {
@@ -31,26 +32,11 @@ async fn listener(port: u16) -> Listener {
 }
 
 async fn listener_at(addr: SocketAddr) -> Listener {
-    let mut config = Config::new();
-    config
-        .host(addr.ip().to_string())
-        .port(addr.port())
-        .user("postgres")
-        .dbname("postgres");
-    let (client, mut connection) = config.connect(NoTls).await.expect("connect");
-    let (tx, notifications) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(Ok(message)) = messages.next().await {
-            if let AsyncMessage::Notification(n) = message {
-                let _ = tx.send((
-                    n.process_id(),
-                    n.channel().to_owned(),
-                    n.payload().to_owned(),
-                ));
-            }
-        }
-    });
+    let Recording {
+        client,
+        notifications,
+        ..
+    } = connect_recording(addr).await;
     let pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
@@ -77,7 +63,11 @@ impl Listener {
                 .await
                 .expect("the sentinel arrives")
                 .expect("the connection is open");
-            let (pid, channel, payload) = next;
+            let Notification {
+                pid,
+                channel,
+                payload,
+            } = next;
             if payload == "sentinel" {
                 return seen;
             }

@@ -13,7 +13,7 @@
 
 use std::process::Command;
 
-use patina_tests::{Patina, Postgres, pg_bin_dir};
+use patina_tests::{Oracle, Patina, pg_bin_dir};
 
 /// The schema both servers get: integers, text, varchar(n),
 /// numeric(p,s), booleans, timestamptz, jsonb, arrays, a serial key,
@@ -73,16 +73,9 @@ fn normalise(text: &str, port: u16) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn meta_commands_print_as_on_postgres() {
-    let (postgres, patina) = tokio::join!(Postgres::start(), Patina::start());
-    let (pg_client, patina_client) = tokio::join!(postgres.connect(), patina.connect());
-    pg_client
-        .batch_execute(SCHEMA)
-        .await
-        .expect("schema on PostgreSQL");
-    patina_client
-        .batch_execute(SCHEMA)
-        .await
-        .expect("schema on patina");
+    let Oracle {
+        postgres, patina, ..
+    } = Oracle::start(SCHEMA).await;
     let cases: &[&[&str]] = &[
         &["\\dt"],
         &["\\d"],

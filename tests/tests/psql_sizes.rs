@@ -9,7 +9,7 @@
 
 use std::process::Command;
 
-use patina_tests::{Patina, Postgres, pg_bin_dir};
+use patina_tests::{Oracle, pg_bin_dir};
 
 const SCHEMA: &str = "
 CREATE TABLE sized (id integer PRIMARY KEY, label text, qty integer);
@@ -67,16 +67,12 @@ fn with_size_forms(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn size_listings_print_as_on_postgres() {
-    let (postgres, patina) = tokio::join!(Postgres::start(), Patina::start());
-    let (pg_client, patina_client) = tokio::join!(postgres.connect(), patina.connect());
-    pg_client
-        .batch_execute(SCHEMA)
-        .await
-        .expect("schema on PostgreSQL");
-    patina_client
-        .batch_execute(SCHEMA)
-        .await
-        .expect("schema on patina");
+    let Oracle {
+        postgres,
+        patina,
+        pg: pg_client,
+        node: patina_client,
+    } = Oracle::start(SCHEMA).await;
     let (pg_port, patina_port) = (postgres.port(), patina.port());
     let compared = tokio::task::spawn_blocking(move || {
         ["\\dt+", "\\di+ sized*"].map(|c| {

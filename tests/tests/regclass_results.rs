@@ -3,10 +3,10 @@
 //! the simple protocol) and its OID in the binary format (tokio-postgres),
 //! also in each branch of a set operation.
 
+use patina_tests::Oracle;
 use patina_tests::tokio_postgres::Client;
 use patina_tests::tokio_postgres::types::{FromSql, Type};
 use patina_tests::tokio_postgres::{SimpleQueryMessage, SimpleQueryRow};
-use patina_tests::{Patina, Postgres};
 
 /// A binary `regclass` value: the relation's OID.
 struct RegclassOid(u32);
@@ -41,14 +41,15 @@ fn cells(row: &SimpleQueryRow) -> Vec<Option<String>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn regclass_results_are_typed_and_print_names() {
-    let (postgres, patina) = tokio::join!(Postgres::start(), Patina::start());
-    let (pg, node) = tokio::join!(postgres.connect(), patina.connect());
-    let schema =
-        "CREATE TABLE \"Odd Name\" (id int PRIMARY KEY); CREATE TABLE plain (id int PRIMARY KEY)";
-    pg.batch_execute(schema)
-        .await
-        .expect("schema on PostgreSQL");
-    node.batch_execute(schema).await.expect("schema on patina");
+    let Oracle {
+        postgres: _postgres,
+        patina: _patina,
+        pg,
+        node,
+    } = Oracle::start(
+        "CREATE TABLE \"Odd Name\" (id int PRIMARY KEY); CREATE TABLE plain (id int PRIMARY KEY)",
+    )
+    .await;
     let sql = "SELECT 'plain'::regclass AS r, '\"Odd Name\"'::regclass, 'pg_class'::regclass::oid::regclass";
     for client in [&pg, &node] {
         let statement = client.prepare(sql).await.expect("prepare");

@@ -15,11 +15,10 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures::StreamExt;
-use patina_tests::{Cluster, ClusterOptions, Patina};
+use patina_tests::{Cluster, ClusterOptions, Notification, Patina, Recording, connect_recording};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
+use tokio_postgres::Client;
 
 /// How long a notification may take to arrive before the test fails.
 const ARRIVAL: Duration = Duration::from_secs(20);
@@ -31,30 +30,15 @@ static SENTINELS: AtomicU64 = AtomicU64::new(0);
 /// A connection that records the notifications it receives.
 struct Listener {
     client: Client,
-    notifications: mpsc::UnboundedReceiver<(i32, String, String)>,
+    notifications: mpsc::UnboundedReceiver<Notification>,
 }
 
 async fn listener_at(addr: SocketAddr) -> Listener {
-    let mut config = Config::new();
-    config
-        .host(addr.ip().to_string())
-        .port(addr.port())
-        .user("postgres")
-        .dbname("postgres");
-    let (client, mut connection) = config.connect(NoTls).await.expect("connect");
-    let (tx, notifications) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(Ok(message)) = messages.next().await {
-            if let AsyncMessage::Notification(n) = message {
-                let _ = tx.send((
-                    n.process_id(),
-                    n.channel().to_owned(),
-                    n.payload().to_owned(),
-                ));
-            }
-        }
-    });
+    let Recording {
+        client,
+        notifications,
+        ..
+    } = connect_recording(addr).await;
     exec(&client, "LISTEN sentinel").await;
     Listener {
         client,
@@ -70,7 +54,9 @@ impl Listener {
         exec(writer, &format!("NOTIFY sentinel, '{sentinel}'")).await;
         let mut seen = Vec::new();
         loop {
-            let (_, channel, payload) = tokio::time::timeout(ARRIVAL, self.notifications.recv())
+            let Notification {
+                channel, payload, ..
+            } = tokio::time::timeout(ARRIVAL, self.notifications.recv())
                 .await
                 .expect("the sentinel arrives")
                 .expect("the connection is open");
@@ -288,7 +274,9 @@ async fn a_listener_that_falls_behind_is_told_it_overflowed() {
     exec(w, "INSERT INTO big VALUES (0, 'also missed')").await;
     exec(&slow.client, "COMMIT").await;
     let mut next = async || {
-        let (_, channel, payload) = tokio::time::timeout(ARRIVAL, slow.notifications.recv())
+        let Notification {
+            channel, payload, ..
+        } = tokio::time::timeout(ARRIVAL, slow.notifications.recv())
             .await
             .expect("a notification arrives")
             .expect("the connection is open");

@@ -95,7 +95,8 @@ fn relation_rows() -> String {
 /// Every index: (oid, relname, tbl, tbloid, origin, uniq, pk, keys (a
 /// JSON array of attnums), columns (their definitions, comma-separated,
 /// as `pg_get_indexdef` lists them), names (a JSON array of the key
-/// columns' quoted names)). A rowid primary key has no SQLite index: its
+/// columns' quoted names), options (a JSON array of each key column's
+/// `indoption`: 3 for `DESC`, which sorts NULLs first, else 0)). A rowid primary key has no SQLite index: its
 /// columns are the table's key.
 fn index_rows() -> String {
     "SELECT i.oid, i.relname, i.tbl, t.oid AS tbloid, i.origin, i.uniq, i.pk, \
@@ -111,7 +112,12 @@ fn index_rows() -> String {
        CASE WHEN i.idx IS NULL \
          THEN (SELECT json_group_array(pg_quote_ident(c.name) ORDER BY c.pk) FROM pragma_table_info(i.tbl) AS c WHERE c.pk > 0) \
          ELSE (SELECT json_group_array(pg_quote_ident(x.name) ORDER BY x.seqno) FROM pragma_index_xinfo(i.idx) AS x WHERE x.key) \
-       END AS names \
+       END AS names, \
+       CASE WHEN i.idx IS NULL \
+         THEN (SELECT json_group_array(0) FROM pragma_table_info(i.tbl) AS c WHERE c.pk > 0) \
+         ELSE (SELECT json_group_array(CASE WHEN x.desc THEN 3 ELSE 0 END ORDER BY x.seqno) \
+           FROM pragma_index_xinfo(i.idx) AS x WHERE x.key) \
+       END AS options \
      FROM __patina_relations AS i JOIN __patina_relations AS t ON t.relname = i.tbl AND t.relkind = 'r' \
      WHERE i.relkind = 'i'"
         .into()
@@ -209,8 +215,7 @@ const PG_ATTRDEF: &str = "SELECT pg_catalog_oid('pg_attrdef', c.tbl || '.' || c.
 const PG_INDEX: &str = "SELECT i.oid, i.tbloid, json_array_length(i.keys), json_array_length(i.keys), \
      i.uniq, 0, i.pk, 0, 1, 0, 1, 0, 1, 1, 0, i.keys, \
      (SELECT json_group_array(0) FROM json_each(i.keys)), \
-     (SELECT json_group_array(0) FROM json_each(i.keys)), \
-     (SELECT json_group_array(0) FROM json_each(i.keys)), NULL, NULL \
+     (SELECT json_group_array(0) FROM json_each(i.keys)), i.options, NULL, NULL \
      FROM __patina_indexes AS i";
 
 /// Primary keys, UNIQUE and CHECK constraints.
@@ -397,10 +402,10 @@ pub(super) const RELATIONS: &[SystemRelation] = &[
             ("indisready", BOOL),
             ("indislive", BOOL),
             ("indisreplident", BOOL),
-            ("indkey", INT2_ARRAY),
-            ("indcollation", OID_ARRAY),
-            ("indclass", OID_ARRAY),
-            ("indoption", INT2_ARRAY),
+            ("indkey", PgType::INT2VECTOR),
+            ("indcollation", PgType::OIDVECTOR),
+            ("indclass", PgType::OIDVECTOR),
+            ("indoption", PgType::INT2VECTOR),
             ("indexprs", NODE_TREE),
             ("indpred", NODE_TREE),
         ],

@@ -129,7 +129,7 @@ pub(crate) fn with_typmod(ty: PgType, typmod: i32) -> PgType {
         Scalar::Varchar(_) => Scalar::Varchar(Some(modifier)),
         Scalar::Bpchar(_) => Scalar::Bpchar(Some(modifier)),
         Scalar::Numeric(_) => Scalar::Numeric(Some((modifier >> 16, modifier & 0xffff))),
-        other => other,
+        _ => return ty,
     };
     let scalar = PgType::scalar_type(scalar);
     if ty.is_array() {

@@ -8,21 +8,21 @@
 //! ([`super::copy_format`]) and inserted in batches through a translated
 //! multi-row INSERT, on the writer like any INSERT (so change capture sees
 //! them) and inside one transaction: the session's block, or one of the
-//! COPY's own, which any error rolls back whole. COPY TO STDOUT runs its
-//! query and answers CopyOutResponse, a CopyData per row and CopyDone.
+//! COPY's own, which any error rolls back whole. COPY TO STDOUT streams
+//! its query's rows ([`super::copy_out`]).
 //! Server files and programs are refused (42501): patina reads and writes
 //! no files for SQL.
 
 use std::io;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use pgwire::error::PgWireError;
-use pgwire::messages::copy::{CopyData, CopyDone, CopyInResponse, CopyOutResponse};
+use pgwire::messages::copy::CopyInResponse;
 use pgwire::messages::{PgWireBackendMessage as Out, PgWireFrontendMessage as In};
 use rusqlite::types::Value;
 
-use super::copy_format::{self, Decoder, FormatError, Row};
+use super::copy_format::{Decoder, FormatError, Row};
 use super::encode::{self, BINARY};
 use super::errors::PgError;
 use super::session::{Implicit, Plan, Session, Txn};
@@ -39,13 +39,13 @@ const BATCH_ROWS: usize = 500;
 /// A COPY ready to run.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CopyPlan {
-    statement: CopyStatement,
+    pub(super) statement: CopyStatement,
     /// The relation named in error contexts (`COPY t, line 3`).
-    relation: String,
+    pub(super) relation: String,
     /// COPY FROM: the table. COPY TO: the query's result columns.
-    columns: Vec<Column>,
+    pub(super) columns: Vec<Column>,
     /// COPY TO: the query.
-    query: Option<Box<Translated>>,
+    pub(super) query: Option<Box<Translated>>,
 }
 
 /// Plans a COPY statement: the table and columns it copies, or the query.
@@ -214,11 +214,11 @@ where
         }
         Ok(result.map(|rows| format!("COPY {rows}")))
     } else {
-        copy_out(wire, session, plan).await
+        super::copy_out::run(wire, session, plan).await
     }
 }
 
-fn format_code(plan: &CopyPlan) -> i8 {
+pub(super) fn format_code(plan: &CopyPlan) -> i8 {
     i8::from(plan.statement.options.format == CopyFormat::Binary)
 }
 
@@ -239,6 +239,13 @@ where
         vec![i16::from(format); columns],
     )))
     .await?;
+    // PostgreSQL checks FREEZE once the copy has begun (the client's data
+    // is then ignored up to its CopyDone)
+    if plan.statement.options.freeze
+        && let Err(error) = session.fresh.check_freeze(&plan.relation)
+    {
+        return Ok(Err(error));
+    }
     let mut decoder = Decoder::new(
         plan.statement.options.clone(),
         plan.columns.iter().map(|c| c.name.clone()).collect(),
@@ -479,88 +486,8 @@ impl<'a> Inserter<'a> {
     }
 }
 
-/// COPY TO STDOUT: the command tag.
-async fn copy_out<W>(
-    wire: &mut W,
-    session: &mut Session,
-    plan: &CopyPlan,
-) -> io::Result<Result<String, PgError>>
-where
-    W: Stream<Item = Result<In, PgWireError>> + Sink<Out, Error = io::Error> + Unpin,
-{
-    let Some(query) = &plan.query else {
-        return Ok(Err(PgError::new("XX000", "COPY TO without a query")));
-    };
-    let outcome = match session.run(&Plan::Sql(query.clone()), &[]).await {
-        Ok(outcome) => outcome,
-        Err(error) => return Ok(Err(error)),
-    };
-    let options = &plan.statement.options;
-    let format = format_code(plan);
-    let columns = &plan.columns;
-    wire.feed(Out::CopyOutResponse(CopyOutResponse::new(
-        format,
-        columns.len() as i16,
-        vec![i16::from(format); columns.len()],
-    )))
-    .await?;
-    let quoted: Vec<bool> = columns
-        .iter()
-        .map(|c| match &options.force_quote {
-            ForceQuote::None => false,
-            ForceQuote::All => true,
-            ForceQuote::Columns(list) => list.contains(&c.name),
-        })
-        .collect();
-    let mut out = Vec::new();
-    if options.format == CopyFormat::Binary {
-        copy_format::binary_header(&mut out);
-    } else if options.header != crate::translate::Header::None {
-        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-        copy_format::encode_header(&mut out, options, &names);
-    }
-    let encoded = if format == 1 { BINARY } else { 0 };
-    for row in &outcome.rows {
-        let mut fields = Vec::with_capacity(row.len());
-        for (value, column) in row.iter().zip(columns) {
-            match field(value, column.ty, encoded) {
-                Ok(bytes) => fields.push(bytes),
-                Err(error) => return Ok(Err(error)),
-            }
-        }
-        if options.format == CopyFormat::Binary {
-            out.extend_from_slice(&(fields.len() as i16).to_be_bytes());
-            for field in &fields {
-                match field {
-                    None => out.extend_from_slice(&(-1i32).to_be_bytes()),
-                    Some(bytes) => {
-                        out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
-                        out.extend_from_slice(bytes);
-                    }
-                }
-            }
-        } else {
-            let borrowed: Vec<Option<&[u8]>> = fields.iter().map(|f| f.as_deref()).collect();
-            copy_format::encode_row(&mut out, options, &borrowed, &quoted);
-        }
-        wire.feed(Out::CopyData(CopyData::new(Bytes::from(std::mem::take(
-            &mut out,
-        )))))
-        .await?;
-    }
-    if options.format == CopyFormat::Binary {
-        out.extend_from_slice(&copy_format::BINARY_TRAILER);
-    }
-    if !out.is_empty() {
-        wire.feed(Out::CopyData(CopyData::new(Bytes::from(out))))
-            .await?;
-    }
-    wire.feed(Out::CopyDone(CopyDone::new())).await?;
-    Ok(Ok(format!("COPY {}", outcome.rows.len())))
-}
-
 /// A value's bytes in a format, `None` for NULL.
-fn field(value: &Value, ty: PgType, format: i16) -> Result<Option<Vec<u8>>, PgError> {
+pub(super) fn field(value: &Value, ty: PgType, format: i16) -> Result<Option<Vec<u8>>, PgError> {
     if matches!(value, Value::Null) {
         return Ok(None);
     }

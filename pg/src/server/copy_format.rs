@@ -660,6 +660,21 @@ fn csv_field(out: &mut Vec<u8>, o: &CopyOptions, value: &[u8], force: bool, sing
     out.push(o.quote);
 }
 
+/// Appends one tuple of the binary format: the field count, then each
+/// field as its length (-1 for NULL) and bytes.
+pub(crate) fn encode_binary_row(out: &mut Vec<u8>, fields: &[Option<Vec<u8>>]) {
+    out.extend_from_slice(&(fields.len() as i16).to_be_bytes());
+    for field in fields {
+        match field {
+            None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+            Some(bytes) => {
+                out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+                out.extend_from_slice(bytes);
+            }
+        }
+    }
+}
+
 /// The binary format's header: signature, no flags, no extension.
 pub(crate) fn binary_header(out: &mut Vec<u8>) {
     out.extend_from_slice(SIGNATURE);

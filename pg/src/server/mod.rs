@@ -37,6 +37,8 @@ mod cluster_notify;
 mod connection;
 mod copy;
 mod copy_format;
+mod copy_freeze;
+mod copy_out;
 pub mod database;
 mod encode;
 mod errors;

@@ -44,6 +44,8 @@ const OTHERS: &[(&str, &str)] = &[
     ("client_min_messages", "notice"),
     ("lock_timeout", "0"),
     ("idle_in_transaction_session_timeout", "0"),
+    // SQLAlchemy's reflection compares pg_am.amname with it
+    ("default_table_access_method", "heap"),
 ];
 
 /// A transaction's characteristics and the session defaults they start

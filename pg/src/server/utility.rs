@@ -26,8 +26,8 @@ use crate::translate::{
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Utility {
     Copy(Box<CopyPlan>),
-    /// The DELETE of each table.
-    Truncate(Vec<Translated>),
+    /// Each table, with its DELETE.
+    Truncate(Vec<(String, Translated)>),
     Vacuum {
         /// SQLite statements to run on the writer.
         sql: Vec<String>,
@@ -73,7 +73,7 @@ pub(crate) fn plan(sql: &str, catalog: &dyn Catalog) -> Option<Result<Utility, P
                     let delete = format!("DELETE FROM \"{}\"", t.replace('"', "\"\""));
                     translate_typed(&delete, catalog, &[])
                         .map_err(PgError::from)
-                        .map(|mut all| all.remove(0))
+                        .map(|mut all| (t.clone(), all.remove(0)))
                 })
                 .collect::<Result<_, _>>()
                 .map(Utility::Truncate)
@@ -128,18 +128,22 @@ where
 }
 
 /// Deletes every row of each table, in one transaction.
-async fn truncate(session: &mut Session, deletes: &[Translated]) -> Result<String, PgError> {
+async fn truncate(
+    session: &mut Session,
+    deletes: &[(String, Translated)],
+) -> Result<String, PgError> {
     let own = session.txn == Txn::Idle;
     if own {
         session.begin_implicit(Implicit::Simple);
     }
     let mut result = Ok("TRUNCATE TABLE".to_owned());
-    for delete in deletes {
+    for (table, delete) in deletes {
         if let Err(error) = session.run(&Plan::Sql(Box::new(delete.clone())), &[]).await {
             session.fail();
             result = Err(error);
             break;
         }
+        session.fresh.touched(table);
     }
     if own {
         session.end_implicit().await?;

@@ -88,7 +88,9 @@ pub enum ForceQuote {
 pub struct CopyOptions {
     /// The format.
     pub format: CopyFormat,
-    /// `FREEZE`: accepted; rows are visible once committed either way.
+    /// `FREEZE`: only on a table created or truncated in the current
+    /// subtransaction (checked by the session); rows are visible once
+    /// committed either way.
     pub freeze: bool,
     /// The column separator (one byte).
     pub delimiter: u8,

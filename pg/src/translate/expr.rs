@@ -488,9 +488,18 @@ impl Translator<'_> {
                 };
                 let index_ty = self.expr(index)?;
                 self.coerce(index, index_ty, PgType::INT4, CastKind::Implicit)?;
+                let mut position = take(index);
+                if ty.is_vector() {
+                    // int2vector / oidvector subscripts start at 0
+                    position = Expr::BinaryOp {
+                        left: Box::new(nested(position)),
+                        op: sqlparser::ast::BinaryOperator::Plus,
+                        right: Box::new(number(1)),
+                    };
+                }
                 *expr = call(
                     "pg_array_get",
-                    vec![take(root), take(index), type_name(element)],
+                    vec![take(root), position, type_name(element)],
                 );
                 Ok(Ty::Known(element))
             }

@@ -510,9 +510,11 @@ impl Translator<'_> {
                         }
                     }
                 }
+                let low = first.known().map_or(1, PgType::lower_bound);
                 let array = take(args.swap_remove(0));
                 let length = call("json_array_length", vec![array]);
-                // one dimension, lower bound 1: the upper bound is the length
+                // one dimension from lower bound 1: the upper bound is the
+                // length; int2vector's bounds are one less (from 0)
                 *expr = match name.as_str() {
                     "array_length" | "array_upper" => call("nullif", vec![length, number(0)]),
                     "array_lower" => call(
@@ -521,6 +523,13 @@ impl Translator<'_> {
                     ),
                     _ => length,
                 };
+                if matches!(name.as_str(), "array_lower" | "array_upper") && low != 1 {
+                    *expr = Expr::BinaryOp {
+                        left: Box::new(nested(take(expr))),
+                        op: BinaryOperator::Minus,
+                        right: Box::new(number(1 - low)),
+                    };
+                }
                 return Ok(Ty::Known(PgType::INT4));
             }
             _ => {

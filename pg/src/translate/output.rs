@@ -19,6 +19,8 @@ use crate::types::{PgType, Scalar};
 /// constant (`'1'::int` is named `int4`).
 fn internal_name(ty: PgType) -> &'static str {
     match ty.scalar() {
+        Scalar::Int2 if ty.is_vector() => "int2vector",
+        Scalar::Oid if ty.is_vector() => "oidvector",
         Scalar::Bool => "bool",
         Scalar::Bytea => "bytea",
         Scalar::Int2 => "int2",

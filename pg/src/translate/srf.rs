@@ -26,62 +26,13 @@ use sqlparser::parser::Parser;
 use super::coerce::CastKind;
 use super::context::{Translator, Ty, call, nested, number, string, take};
 use super::names::fold;
+use super::srf_from::{Srf, srf_of};
 use crate::error::Error;
 use crate::types::PgType;
 
-/// The set-returning functions of a select list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Srf {
-    Unnest,
-    Series,
-    Subscripts,
-    ExpandArray,
-    JsonElements { as_text: bool, jsonb: bool },
-}
-
-/// The function a call names, if it is one of [`Srf`] with its arity.
-fn srf_of(name: &ObjectName, arity: usize) -> Option<Srf> {
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|part| part.as_ident().map(fold))
-        .collect::<Option<_>>()?;
-    let (schema, function) = match parts.as_slice() {
-        [function] => (None, function.as_str()),
-        [schema, function] => (Some(schema.as_str()), function.as_str()),
-        _ => return None,
-    };
-    let srf = match (function, arity) {
-        ("unnest", 1) => Srf::Unnest,
-        ("generate_series", 2 | 3) => Srf::Series,
-        ("generate_subscripts", 2) => Srf::Subscripts,
-        ("_pg_expandarray", 1) => Srf::ExpandArray,
-        ("json_array_elements", 1) => Srf::JsonElements {
-            as_text: false,
-            jsonb: false,
-        },
-        ("json_array_elements_text", 1) => Srf::JsonElements {
-            as_text: true,
-            jsonb: false,
-        },
-        ("jsonb_array_elements", 1) => Srf::JsonElements {
-            as_text: false,
-            jsonb: true,
-        },
-        ("jsonb_array_elements_text", 1) => Srf::JsonElements {
-            as_text: true,
-            jsonb: true,
-        },
-        _ => return None,
-    };
-    let schema_fits = match (schema, srf) {
-        (None, Srf::ExpandArray) => false,
-        (Some("information_schema"), Srf::ExpandArray) => true,
-        (Some("information_schema"), _) => false,
-        (Some(schema), _) => schema == "pg_catalog",
-        (None, _) => true,
-    };
-    schema_fits.then_some(srf)
+/// The set-returning function a select-list call names, if any.
+fn select_list_srf(name: &ObjectName, arity: usize) -> Option<Srf> {
+    srf_of(name, arity).filter(|srf| !matches!(srf, Srf::Each { .. }))
 }
 
 /// A set-returning call where PostgreSQL runs none (`WHERE`, an
@@ -210,7 +161,8 @@ impl Translator<'_> {
             self.select_srfs = outer;
             return result.map(Some);
         }
-        let Some(srf) = plain_args(expr).and_then(|(name, args)| srf_of(name, args.len())) else {
+        let Some(srf) = plain_args(expr).and_then(|(name, args)| select_list_srf(name, args.len()))
+        else {
             return Ok(None);
         };
         let (index, element) = self.register_srf(expr, srf)?;
@@ -240,7 +192,7 @@ impl Translator<'_> {
         while let Expr::Nested(nested) = inner {
             inner = nested;
         }
-        let srf = plain_args(inner).and_then(|(name, args)| srf_of(name, args.len()));
+        let srf = plain_args(inner).and_then(|(name, args)| select_list_srf(name, args.len()));
         if srf == Some(Srf::ExpandArray) {
             let (index, element) = self.register_srf(inner, Srf::ExpandArray)?;
             let (value, ty) = expanded_field(index, &field, element)?;
@@ -277,6 +229,11 @@ impl Translator<'_> {
             return Err(Error::Unsupported(format!("call of {name}")));
         };
         let (rows, element) = match srf {
+            Srf::Each { .. } => {
+                return Err(Error::NotImplemented(format!(
+                    "{name}() in a select list: call it in FROM"
+                )));
+            }
             Srf::Unnest | Srf::ExpandArray => {
                 let ty = self.array_argument(args[0], &name)?;
                 (take(args[0]), ty.element().unwrap_or(PgType::TEXT))
@@ -293,16 +250,13 @@ impl Translator<'_> {
                 (series, ty.or_text().element().unwrap_or(PgType::INT4))
             }
             Srf::Subscripts => {
-                self.array_argument(args[0], &name)?;
+                let ty = self.array_argument(args[0], &name)?;
                 let dim_ty = self.expr(args[1])?;
                 self.coerce(args[1], dim_ty, PgType::INT4, CastKind::Implicit)?;
                 let array = take(args[0]);
                 let dim = take(args[1]);
-                // one dimension: subscripts 1 to the length; none for others
-                let series = call(
-                    "pg_series",
-                    vec![number(1), call("json_array_length", vec![array]), number(1)],
-                );
+                // one dimension: its subscripts; none for others
+                let series = subscript_series(array, ty);
                 let rows = Expr::Case {
                     case_token: sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
                     end_token: sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
@@ -319,7 +273,7 @@ impl Translator<'_> {
                 };
                 (rows, PgType::INT4)
             }
-            Srf::JsonElements { as_text, jsonb } => {
+            Srf::Elements { as_text, jsonb } => {
                 let doc_type = if jsonb { PgType::JSONB } else { PgType::JSON };
                 let ty = self.expr(args[0])?;
                 match ty {
@@ -553,6 +507,23 @@ fn reads_only_rows(expr: &Expr) -> bool {
         },
         _ => false,
     }
+}
+
+/// The subscripts of a one-dimensional array of type `ty`: 1 to its
+/// length, or 0 to its length - 1 for `int2vector` / `oidvector`.
+pub(crate) fn subscript_series(array: Expr, ty: PgType) -> Expr {
+    let low = ty.lower_bound();
+    let length = call("json_array_length", vec![array]);
+    let high = if low == 1 {
+        length
+    } else {
+        Expr::BinaryOp {
+            left: Box::new(length),
+            op: BinaryOperator::Minus,
+            right: Box::new(number(1 - low)),
+        }
+    };
+    call("pg_series", vec![number(low), high, number(1)])
 }
 
 #[cfg(test)]

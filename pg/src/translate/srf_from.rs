@@ -28,9 +28,10 @@ use crate::types::PgType;
 /// over a `json_each` row of the function's rows.
 type RowColumn = (String, PgType, Expr);
 
-/// The functions this file reads.
+/// The set-returning functions patina runs: all of them in `FROM`, all
+/// but `json[b]_each[_text]` in a select list (see `srf.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FromSrf {
+pub(super) enum Srf {
     Unnest,
     Series,
     Subscripts,
@@ -39,7 +40,9 @@ enum FromSrf {
     Each { as_text: bool, jsonb: bool },
 }
 
-fn from_srf(name: &ObjectName, arity: usize) -> Option<FromSrf> {
+/// The function a call names, if it is one of [`Srf`] with its arity and
+/// in its schema.
+pub(super) fn srf_of(name: &ObjectName, arity: usize) -> Option<Srf> {
     let parts: Vec<String> = name
         .0
         .iter()
@@ -60,18 +63,18 @@ fn from_srf(name: &ObjectName, arity: usize) -> Option<FromSrf> {
             None => (false, rest),
         };
         match base {
-            "each" => Some(FromSrf::Each { as_text, jsonb }),
-            "array_elements" => Some(FromSrf::Elements { as_text, jsonb }),
+            "each" => Some(Srf::Each { as_text, jsonb }),
+            "array_elements" => Some(Srf::Elements { as_text, jsonb }),
             _ => None,
         }
     };
     let srf = match (schema, function, arity) {
-        (Some("information_schema"), "_pg_expandarray", 1) => FromSrf::ExpandArray,
+        (Some("information_schema"), "_pg_expandarray", 1) => Srf::ExpandArray,
         (Some("information_schema"), ..) => return None,
         (Some(schema), ..) if schema != "pg_catalog" => return None,
-        (_, "unnest", 1) => FromSrf::Unnest,
-        (_, "generate_series", 2 | 3) => FromSrf::Series,
-        (_, "generate_subscripts", 2) => FromSrf::Subscripts,
+        (_, "unnest", 1) => Srf::Unnest,
+        (_, "generate_series", 2 | 3) => Srf::Series,
+        (_, "generate_subscripts", 2) => Srf::Subscripts,
         (_, name, 1) => json(name)?,
         _ => return None,
     };
@@ -137,7 +140,7 @@ impl Translator<'_> {
                 with_ordinality,
                 ..
             } => {
-                let Some(srf) = from_srf(name, args.args.len()) else {
+                let Some(srf) = srf_of(name, args.args.len()) else {
                     return Ok(false);
                 };
                 let function = fold(
@@ -167,7 +170,7 @@ impl Translator<'_> {
                 with_offset_alias: None,
                 with_ordinality,
             } if array_exprs.len() == 1 => (
-                FromSrf::Unnest,
+                Srf::Unnest,
                 "unnest".to_owned(),
                 std::mem::take(array_exprs),
                 alias.take(),
@@ -189,7 +192,7 @@ impl Translator<'_> {
         // a function of one column is named by the alias (`AS g`)
         let single = matches!(
             srf,
-            FromSrf::Unnest | FromSrf::Series | FromSrf::Subscripts | FromSrf::Elements { .. }
+            Srf::Unnest | Srf::Series | Srf::Subscripts | Srf::Elements { .. }
         );
         if single && let Some(alias) = &alias {
             columns[0].0 = alias_name(&alias.name)?;
@@ -234,17 +237,17 @@ impl Translator<'_> {
     /// and value over a `json_each` row of the array.
     fn relation_rows(
         &mut self,
-        srf: FromSrf,
+        srf: Srf,
         function: &str,
         mut args: Vec<Expr>,
     ) -> Result<(Expr, Vec<RowColumn>), Error> {
         let named = |name: &str, ty: PgType, expr: Expr| (name.to_owned(), ty, expr);
         Ok(match srf {
-            FromSrf::Unnest | FromSrf::ExpandArray => {
+            Srf::Unnest | Srf::ExpandArray => {
                 let mut array = args.remove(0);
                 let ty = self.array_argument(&mut array, function)?;
                 let element = ty.element().unwrap_or(PgType::TEXT);
-                let columns = if srf == FromSrf::Unnest {
+                let columns = if srf == Srf::Unnest {
                     vec![named("unnest", element, row_value())]
                 } else {
                     vec![
@@ -254,7 +257,7 @@ impl Translator<'_> {
                 };
                 (array, columns)
             }
-            FromSrf::Series => {
+            Srf::Series => {
                 let mut series = call("__patina_generate_series", args);
                 let ty = self.function(&mut series).map_err(|error| match error {
                     Error::UndefinedFunction(signature) => Error::UndefinedFunction(
@@ -265,17 +268,14 @@ impl Translator<'_> {
                 let element = ty.or_text().element().unwrap_or(PgType::INT4);
                 (series, vec![named("generate_series", element, row_value())])
             }
-            FromSrf::Subscripts => {
+            Srf::Subscripts => {
                 let mut array = args.remove(0);
                 let mut dim = args.remove(0);
-                self.array_argument(&mut array, function)?;
+                let ty = self.array_argument(&mut array, function)?;
                 let dim_ty = self.expr(&mut dim)?;
                 self.coerce(&mut dim, dim_ty, PgType::INT4, CastKind::Implicit)?;
-                let series = call(
-                    "pg_series",
-                    vec![number(1), call("json_array_length", vec![array]), number(1)],
-                );
-                // one dimension: subscripts 1 to the length; none for others
+                let series = super::srf::subscript_series(array, ty);
+                // one dimension: its subscripts; none for others
                 let rows = call(
                     "iif",
                     vec![
@@ -293,7 +293,7 @@ impl Translator<'_> {
                     vec![named("generate_subscripts", PgType::INT4, row_value())],
                 )
             }
-            FromSrf::Elements { as_text, jsonb } | FromSrf::Each { as_text, jsonb } => {
+            Srf::Elements { as_text, jsonb } | Srf::Each { as_text, jsonb } => {
                 let doc_type = if jsonb { PgType::JSONB } else { PgType::JSON };
                 let mut doc = args.remove(0);
                 let ty = self.expr(&mut doc)?;
@@ -306,7 +306,7 @@ impl Translator<'_> {
                 }
                 let value_type = if as_text { PgType::TEXT } else { doc_type };
                 let flag = |b: bool| number(i32::from(b));
-                let each = matches!(srf, FromSrf::Each { .. });
+                let each = matches!(srf, Srf::Each { .. });
                 let rows = call(
                     if each {
                         "pg_json_pairs"

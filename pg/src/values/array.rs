@@ -83,6 +83,9 @@ pub fn json_to_pg_text(json: &str, ty: PgType) -> String {
         .into_iter()
         .map(|item| json_to_value(item, element))
         .collect();
+    if ty.is_vector() {
+        return crate::values::vector::literal(&values, element.unwrap_or(ty));
+    }
     literal(&values, element.unwrap_or(ty))
 }
 

@@ -469,7 +469,12 @@ fn cast_to_array(
         }
         (Value::Text(_), _) => {
             let input = source_text(&value, from);
-            array::parse_literal(&input, to)?
+            let items = if to.is_vector() {
+                crate::values::vector::parse_literal(&input)
+            } else {
+                array::parse_literal(&input, to)?
+            };
+            items
                 .into_iter()
                 .map(|item| item.map_or(Value::Null, Value::Text))
                 .collect()

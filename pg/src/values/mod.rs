@@ -16,3 +16,4 @@ pub mod record;
 pub mod regclass;
 pub mod template;
 pub mod text;
+pub mod vector;

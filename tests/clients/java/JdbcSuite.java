@@ -121,6 +121,8 @@ public class JdbcSuite {
         try (Statement st = conn.createStatement()) {
             st.execute("CREATE TABLE " + table + " (b text, a integer, note text, PRIMARY KEY (a, b))");
             st.execute("CREATE INDEX " + table + "_note ON " + table + " (note)");
+            // indoption (int2vector) is read from subscript 0
+            st.execute("CREATE INDEX " + table + "_note_desc ON " + table + " (note DESC, a)");
         }
         List<String> pk = new ArrayList<>();
         try (ResultSet rs = meta.getPrimaryKeys(null, "public", table)) {
@@ -138,7 +140,8 @@ public class JdbcSuite {
             }
         }
         check(indexes.equals(List.of(
-            table + "_pkey:false:1:a:A", table + "_pkey:false:2:b:A", table + "_note:true:1:note:A")),
+            table + "_pkey:false:1:a:A", table + "_pkey:false:2:b:A", table + "_note:true:1:note:A",
+            table + "_note_desc:true:1:note:D", table + "_note_desc:true:2:a:A")),
             "getIndexInfo: " + indexes);
     }
 

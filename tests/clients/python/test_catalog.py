@@ -84,6 +84,32 @@ def test_sqlalchemy_reflects_keys(engine, pg):
     assert inspector.get_unique_constraints(name) == []
 
 
+def test_sqlalchemy_reflects_indexes_and_autoloads(engine):
+    """get_indexes reads pg_index.indkey / indoption (int2vector: text
+    "1 2", subscripts from 0) with unnest and generate_subscripts, and
+    Table(..., autoload_with=engine) builds the table with its indexes."""
+    from sqlalchemy import MetaData, Table
+
+    name = new_name()
+    with engine.begin() as c:
+        c.execute(text(f"CREATE TABLE {name} (id int PRIMARY KEY, label text NOT NULL DEFAULT '', "
+                       "qty int NOT NULL DEFAULT 0)"))
+        c.execute(text(f"CREATE INDEX {name}_qty_label ON {name} (qty, label)"))
+        c.execute(text(f"CREATE INDEX {name}_label_desc ON {name} (label DESC)"))
+    indexes = sorted(inspect(engine).get_indexes(name), key=lambda i: i["name"])
+    assert [(i["name"], i["column_names"], i["unique"], i.get("column_sorting")) for i in indexes] == [
+        (f"{name}_label_desc", ["label"], False, {"label": ("desc",)}),
+        (f"{name}_qty_label", ["qty", "label"], False, None),
+    ]
+    table = Table(name, MetaData(), autoload_with=engine)
+    assert [c.name for c in table.columns] == ["id", "label", "qty"]
+    assert [c.name for c in table.primary_key.columns] == ["id"]
+    assert sorted((i.name, [c.name for c in i.columns]) for i in table.indexes) == [
+        (f"{name}_label_desc", ["label"]),
+        (f"{name}_qty_label", ["qty", "label"]),
+    ]
+
+
 def test_regclass_and_regtype_conversions(pg, table):
     with psycopg2.connect(**pg) as c, c.cursor() as cur:
         cur.execute(f"SELECT '{table}'::regclass, '{table}'::regclass::oid = "

@@ -12,22 +12,20 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures::StreamExt;
+use patina_tests::{Notification, Recording, connect_recording, rows_of};
 use serde_json::Value as Json;
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls, SimpleQueryMessage};
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 /// How long a notification may take before the test fails.
 pub const ARRIVAL: Duration = Duration::from_secs(30);
 
-/// Rows as text, NULL as `None`.
-pub type Rows = Vec<Vec<Option<String>>>;
+pub use patina_tests::Rows;
 
-/// A connection recording the notifications it receives: (channel,
-/// payload).
+/// A connection recording the notifications it receives.
 pub struct Session {
     pub client: Client,
-    pub notifications: mpsc::UnboundedReceiver<(String, String)>,
+    pub notifications: mpsc::UnboundedReceiver<Notification>,
     /// The messages of the NOTICEs it received.
     pub notices: mpsc::UnboundedReceiver<String>,
     /// Payloads received for a channel while waiting for another.
@@ -41,7 +39,11 @@ impl Session {
             return payload;
         }
         loop {
-            let (got, payload) = tokio::time::timeout(ARRIVAL, self.notifications.recv())
+            let Notification {
+                channel: got,
+                payload,
+                ..
+            } = tokio::time::timeout(ARRIVAL, self.notifications.recv())
                 .await
                 .unwrap_or_else(|_| panic!("nothing on {channel} within {ARRIVAL:?}"))
                 .expect("the connection is open");
@@ -54,29 +56,11 @@ impl Session {
 }
 
 pub async fn session(addr: SocketAddr) -> Session {
-    let mut config = Config::new();
-    config
-        .host(addr.ip().to_string())
-        .port(addr.port())
-        .user("postgres")
-        .dbname("postgres");
-    let (client, mut connection) = config.connect(NoTls).await.expect("connect");
-    let (tx, notifications) = mpsc::unbounded_channel();
-    let (notice_tx, notices) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(Ok(message)) = messages.next().await {
-            match message {
-                AsyncMessage::Notification(n) => {
-                    let _ = tx.send((n.channel().to_owned(), n.payload().to_owned()));
-                }
-                AsyncMessage::Notice(notice) => {
-                    let _ = notice_tx.send(notice.message().to_owned());
-                }
-                _ => {}
-            }
-        }
-    });
+    let Recording {
+        client,
+        notifications,
+        notices,
+    } = connect_recording(addr).await;
     Session {
         client,
         notifications,
@@ -246,18 +230,7 @@ impl Followed {
 
 /// The rows of `sql` (simple protocol).
 pub async fn rows(client: &Client, sql: &str) -> Rows {
-    let messages = client.simple_query(sql).await.expect(sql);
-    let mut rows: Rows = messages
-        .into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).map(str::to_owned))
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect();
+    let mut rows = rows_of(client.simple_query(sql).await.expect(sql));
     rows.sort();
     rows
 }

@@ -35,7 +35,11 @@ fn elements(value: &Value, ty: PgType) -> Result<Vec<Value>, PgError> {
 
 /// PostgreSQL's text output (`array_out`) of a stored array.
 pub(super) fn to_text(value: &Value, ty: PgType) -> Result<String, PgError> {
-    Ok(literal(&elements(value, ty)?, element_type(ty)))
+    let items = elements(value, ty)?;
+    if ty.is_vector() {
+        return Ok(crate::values::vector::literal(&items, element_type(ty)));
+    }
+    Ok(literal(&items, element_type(ty)))
 }
 
 fn put_i32(out: &mut Vec<u8>, n: i32) {
@@ -58,7 +62,7 @@ pub(super) fn send(value: &Value, ty: PgType) -> Result<Vec<u8>, PgError> {
         &mut out,
         i32::try_from(items.len()).map_err(|_| too_many())?,
     );
-    put_i32(&mut out, 1);
+    put_i32(&mut out, if ty.is_vector() { 0 } else { 1 });
     for item in &items {
         if matches!(item, Value::Null) {
             put_i32(&mut out, -1);
@@ -134,7 +138,7 @@ pub(super) fn recv(bytes: &[u8], ty: PgType) -> Result<String, PgError> {
     }
     if dimensions == 1 {
         let length = usize::try_from(reader.i32()?).map_err(|_| malformed(ty))?;
-        if reader.i32()? != 1 {
+        if i64::from(reader.i32()?) != ty.lower_bound() {
             return Err(PgError::new(
                 "0A000",
                 "arrays with a lower bound other than 1 are not supported",
@@ -153,6 +157,9 @@ pub(super) fn recv(bytes: &[u8], ty: PgType) -> Result<String, PgError> {
     }
     if !reader.bytes.is_empty() {
         return Err(malformed(ty));
+    }
+    if ty.is_vector() {
+        return Ok(crate::values::vector::literal(&items, element));
     }
     Ok(literal(&items, element))
 }

@@ -30,6 +30,10 @@ use crate::functions::{Clock, SessionClock};
 use crate::translate::{Column, StatementKind, Translated, translate_typed};
 use crate::types::PgType;
 
+mod commands;
+mod planning;
+mod side_effects;
+
 /// A statement ready to run.
 #[derive(Debug, Clone)]
 pub(crate) enum Plan {
@@ -157,6 +161,8 @@ pub(crate) struct Session {
     /// string, or by the extended protocol until the next Sync.
     implicit: Option<Implicit>,
     ddl_in_txn: bool,
+    /// What the open transaction created or truncated, for COPY FREEZE.
+    pub fresh: super::copy_freeze::FreshTables,
     pub statements: HashMap<String, Prepared>,
     pub portals: HashMap<String, Portal>,
 }
@@ -208,136 +214,9 @@ impl Session {
             txn: Txn::Idle,
             implicit: None,
             ddl_in_txn: false,
+            fresh: Default::default(),
             statements: HashMap::new(),
             portals: HashMap::new(),
-        })
-    }
-
-    /// Turns one statement's text into a plan, translating SQL against the
-    /// tables as this session sees them now.
-    pub fn plan(&self, sql: &str, given: &[Option<PgType>]) -> Result<Plan, PgError> {
-        if sql.trim().is_empty() {
-            return Ok(Plan::Empty);
-        }
-        if let Some(notify) = notify::parse(sql) {
-            let (command, notices) = notify?;
-            row_feed::check(&self.reader, &*self.db.tables(), &command)?;
-            return Ok(Plan::Notify(command, notices));
-        }
-        if let Some(command) = statement::command(sql) {
-            return Ok(Plan::Command(command));
-        }
-        if let Some(prepare) = prepare::prepare(sql) {
-            return Ok(Plan::Prepare(prepare?));
-        }
-        if let Some(execute) = prepare::execute(sql) {
-            return self.plan_execute(execute?);
-        }
-        let tables = match (&self.writer, self.ddl_in_txn) {
-            (Some(writer), true) => Arc::new(Tables::load(writer.conn())?),
-            _ => self.db.tables(),
-        };
-        let user = self.settings.get("session_authorization");
-        let catalog = SessionCatalog {
-            tables: &tables,
-            user: &user,
-            pid: self.pid,
-            settings: self.settings.values(),
-        };
-        if let Some(call) = procedures::parse(sql) {
-            return Ok(Plan::Call(call?));
-        }
-        if let Some(call) = subscriptions::parse(sql) {
-            let planned = subscriptions::plan_call(call?, &catalog, &self.reader, given)?;
-            return Ok(Plan::Subscription(Box::new(planned)));
-        }
-        if let Some(utility) = utility::plan(sql, &catalog) {
-            return Ok(Plan::Utility(Box::new(utility?)));
-        }
-        let mut translated =
-            translate_typed(sql, &catalog, given).map_err(|e| PgError::from(e).located_in(sql))?;
-        match translated.len() {
-            1 => Ok(Plan::Sql(Box::new(translated.remove(0)))),
-            0 => Ok(Plan::Empty),
-            _ => Err(PgError::new(
-                "42601",
-                "cannot insert multiple commands into a prepared statement",
-            )),
-        }
-    }
-
-    /// Plans `EXECUTE name (arguments)`: the prepared statement, and a query
-    /// that computes the arguments as its parameter types.
-    fn plan_execute(&self, execute: prepare::Execute) -> Result<Plan, PgError> {
-        let missing = || {
-            PgError::new(
-                "26000",
-                format!("prepared statement \"{}\" does not exist", execute.name),
-            )
-        };
-        let prepared = self.statements.get(&execute.name).ok_or_else(missing)?;
-        let Plan::Sql(statement) = &prepared.plan else {
-            return Err(PgError::new(
-                "0A000",
-                "EXECUTE of a prepared session command is not supported",
-            ));
-        };
-        if execute.arguments.len() != prepared.params.len() {
-            return Err(PgError::new(
-                "42601",
-                format!(
-                    "wrong number of parameters for prepared statement \"{}\"",
-                    execute.name
-                ),
-            ));
-        }
-        let arguments = if execute.arguments.is_empty() {
-            None
-        } else {
-            let casts: Vec<String> = execute
-                .arguments
-                .iter()
-                .zip(&prepared.params)
-                .map(|(argument, ty)| format!("({argument})::{ty}"))
-                .collect();
-            match self.plan(&format!("SELECT {}", casts.join(", ")), &[])? {
-                Plan::Sql(arguments) => Some(arguments),
-                _ => return Err(PgError::new("42601", "invalid EXECUTE arguments")),
-            }
-        };
-        Ok(Plan::Execute {
-            statement: statement.clone(),
-            arguments,
-        })
-    }
-
-    /// Runs PREPARE: plans the statement with the declared parameter types.
-    fn prepare(&mut self, prepare: &Prepare) -> Result<Outcome, PgError> {
-        if self.statements.contains_key(&prepare.name) {
-            return Err(PgError::new(
-                "42P05",
-                format!("prepared statement \"{}\" already exists", prepare.name),
-            ));
-        }
-        let given = prepare
-            .types
-            .iter()
-            .map(|name| {
-                PgType::from_name(name)
-                    .map(Some)
-                    .ok_or_else(|| PgError::new("42704", format!("type \"{name}\" does not exist")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let plan = self.plan(&prepare.body, &given)?;
-        let mut params = plan.params();
-        for ty in given.iter().skip(params.len()) {
-            params.extend(*ty);
-        }
-        self.statements
-            .insert(prepare.name.clone(), Prepared { plan, params });
-        Ok(Outcome {
-            rows: Vec::new(),
-            tag: "PREPARE".to_owned(),
         })
     }
 
@@ -460,6 +339,21 @@ impl Session {
         interruptible(&self.running, timeout, conn, statement, params)
     }
 
+    /// Starts a read whose rows the caller steps through itself (COPY TO
+    /// streams them, see `copy_out`): the connection it runs on (the
+    /// writer, when the block holds it), what a CancelRequest interrupts,
+    /// and the statement timeout.
+    pub fn streaming_read(&mut self) -> (&Connection, &Running, Option<std::time::Duration>) {
+        if self.txn == Txn::Idle {
+            self.clock.start_transaction(SessionClock::system_now());
+        }
+        self.block_ran_query = true;
+        metrics::counter!("patina_pg_statements_total", "kind" => "Select").increment(1);
+        let conn = self.writer.as_ref().map_or(&self.reader, |w| w.conn());
+        let timeout = self.settings.duration("statement_timeout");
+        (conn, &self.running, timeout)
+    }
+
     /// A statement failed before it could run: a block it was in fails.
     pub fn fail(&mut self) {
         if self.txn == Txn::Block {
@@ -570,7 +464,11 @@ impl Session {
         });
         let change = if in_block {
             self.ddl_in_txn = true;
-            applied?
+            let change = applied?;
+            if let (StatementKind::CreateTable, Some(ddl)) = (statement.kind, &statement.ddl) {
+                self.fresh.touched(&ddl.table);
+            }
+            change
         } else {
             let end = if applied.is_ok() {
                 "COMMIT"
@@ -594,6 +492,7 @@ impl Session {
     /// Ends the open block with `COMMIT` or `ROLLBACK`.
     async fn finish(&mut self, end: &str) -> Result<(), PgError> {
         self.txn = Txn::Idle;
+        self.fresh.end();
         self.implicit = None;
         self.settings.end_block(end == "COMMIT");
         // Portals live as long as their transaction.
@@ -635,157 +534,6 @@ impl Session {
         Ok(())
     }
 
-    async fn command(&mut self, command: &Command) -> Result<Outcome, PgError> {
-        let tag = |t: &str| {
-            Ok(Outcome {
-                rows: Vec::new(),
-                tag: t.to_owned(),
-            })
-        };
-        match command {
-            Command::Begin(characteristics, begin) => {
-                if self.txn == Txn::Idle {
-                    // Refused before a block opens, as PostgreSQL does.
-                    self.settings.check_characteristics(characteristics)?;
-                }
-                match (self.txn, self.implicit.take()) {
-                    (Txn::Idle, _) => self.open_block(),
-                    // BEGIN turns an implicit block into an explicit one.
-                    (_, Some(_)) => {}
-                    (_, None) => self.warn("25001", "there is already a transaction in progress"),
-                }
-                self.settings.apply_characteristics(characteristics)?;
-                tag(begin)
-            }
-            Command::SetTransaction(characteristics) => {
-                if self.txn == Txn::Idle {
-                    self.warn(
-                        "25P01",
-                        "SET TRANSACTION can only be used in transaction blocks",
-                    );
-                } else if characteristics.isolation.is_some() && self.block_ran_query {
-                    return Err(PgError::new(
-                        "25001",
-                        "SET TRANSACTION ISOLATION LEVEL must be called before any query",
-                    ));
-                } else {
-                    self.settings.apply_characteristics(characteristics)?;
-                }
-                tag("SET")
-            }
-            Command::Commit => {
-                if self.txn == Txn::Idle {
-                    self.warn("25P01", "there is no transaction in progress");
-                }
-                let failed = self.txn == Txn::Failed;
-                self.finish(if failed { "ROLLBACK" } else { "COMMIT" })
-                    .await?;
-                tag(if failed { "ROLLBACK" } else { "COMMIT" })
-            }
-            Command::Rollback => {
-                if self.txn == Txn::Idle {
-                    self.warn("25P01", "there is no transaction in progress");
-                }
-                self.finish("ROLLBACK").await?;
-                tag("ROLLBACK")
-            }
-            Command::Savepoint {
-                sql,
-                tag: name,
-                rolls_back,
-            } => {
-                if self.txn == Txn::Idle || self.implicit.is_some() {
-                    return Err(PgError::new(
-                        "25P01",
-                        format!("{name} can only be used in transaction blocks"),
-                    ));
-                }
-                if self.writer.is_none() {
-                    let writer = self.db.writer().await;
-                    writer
-                        .clock()
-                        .start_transaction(self.clock.transaction_start());
-                    writer.control("BEGIN IMMEDIATE")?;
-                    self.writer = Some(writer);
-                }
-                let ddl = self.ddl_in_txn;
-                if let Some(writer) = &mut self.writer {
-                    writer
-                        .conn()
-                        .execute_batch(sql)
-                        .map_err(|e| savepoint_error(e, sql))?;
-                    // Rolling back to a savepoint can undo DDL.
-                    if *rolls_back && ddl {
-                        writer.store().reload_schema()?;
-                    }
-                }
-                if *rolls_back {
-                    self.txn = Txn::Block;
-                }
-                self.notify.savepoint(name, &notify::savepoint_name(sql));
-                tag(name)
-            }
-            Command::Set { name, value, local } => {
-                if *local && self.txn == Txn::Idle {
-                    self.warn("25P01", "SET LOCAL can only be used in transaction blocks");
-                } else {
-                    self.settings
-                        .set_by_statement(name, value.as_deref(), *local)?;
-                }
-                tag("SET")
-            }
-            Command::Show(name) => Ok(Outcome {
-                rows: vec![vec![Value::Text(
-                    self.settings.show(name, self.txn != Txn::Idle)?,
-                )]],
-                tag: "SHOW".to_owned(),
-            }),
-            Command::Reset(name) => {
-                self.settings.reset(name.as_deref())?;
-                tag("RESET")
-            }
-            Command::DiscardAll => {
-                if self.txn != Txn::Idle && self.implicit != Some(Implicit::Extended) {
-                    return Err(PgError::new(
-                        "25001",
-                        "DISCARD ALL cannot run inside a transaction block",
-                    ));
-                }
-                self.statements.clear();
-                self.portals.clear();
-                self.settings.reset(None)?;
-                tag("DISCARD ALL")
-            }
-            Command::Deallocate(name) => {
-                match name {
-                    None => self.statements.clear(),
-                    Some(name) => {
-                        if self.statements.remove(name).is_none() {
-                            return Err(PgError::new(
-                                "26000",
-                                format!("prepared statement \"{name}\" does not exist"),
-                            ));
-                        }
-                    }
-                }
-                tag(if name.is_none() {
-                    "DEALLOCATE ALL"
-                } else {
-                    "DEALLOCATE"
-                })
-            }
-            Command::CloseAll => {
-                self.portals.clear();
-                tag("CLOSE CURSOR ALL")
-            }
-            Command::NoOp(name) => tag(name),
-            Command::AdvisoryUnlockAll => Ok(Outcome {
-                rows: vec![vec![Value::Text(String::new())]],
-                tag: "SELECT 1".to_owned(),
-            }),
-        }
-    }
-
     /// Ends the session: an open transaction is rolled back.
     pub async fn close(&mut self) {
         if self.writer.is_some()
@@ -794,59 +542,6 @@ impl Session {
             tracing::warn!(%error, "rolling back at disconnect failed");
         }
         self.notify.close();
-    }
-
-    /// Applies what `set_config` queued while a statement ran, if it
-    /// succeeded. A local one outside a block ends with the statement.
-    fn apply_set_config(&mut self, ok: bool) -> Result<(), PgError> {
-        let mut queued = set_config::take(&self.settings_outbox);
-        queued.extend(self.db.take_writer_settings());
-        if !ok {
-            return Ok(());
-        }
-        for (name, value, local) in queued {
-            if local && self.txn == Txn::Idle {
-                continue;
-            }
-            self.settings.set_by_statement(&name, Some(&value), local)?;
-        }
-        Ok(())
-    }
-
-    /// Takes what `pg_notify` queued while a statement ran: into the
-    /// transaction's queue if it succeeded (sent now outside a block).
-    async fn collect_notifications(&mut self, ok: bool) -> Result<(), PgError> {
-        let mut queued = notify::take(&self.outbox);
-        queued.extend(self.db.take_writer_notifications());
-        if !ok || queued.is_empty() {
-            return Ok(());
-        }
-        self.notify.queue(queued);
-        if self.txn == Txn::Idle {
-            return self.end_notifications().await;
-        }
-        Ok(())
-    }
-
-    /// Commits the notification side of a transaction that holds no
-    /// writer (it wrote nothing, or is a statement outside a block): its
-    /// LISTEN/UNLISTEN take effect; its notifications are recorded for the
-    /// cluster in a transaction of their own and sent.
-    async fn end_notifications(&mut self) -> Result<(), PgError> {
-        if !self.notify.has_queued() {
-            self.notify.end(true);
-            self.feeds.sync(&self.db, self.notify.channels()).await;
-            return Ok(());
-        }
-        let writer = self.db.writer().await;
-        let recorded = self
-            .db
-            .record_notifications(writer.conn(), self.pid, self.notify.queued());
-        self.notify.end(recorded.is_ok());
-        self.db.forget_notification_arrivals();
-        drop(writer);
-        self.feeds.sync(&self.db, self.notify.channels()).await;
-        recorded
     }
 }
 
