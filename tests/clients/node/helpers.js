@@ -2,7 +2,10 @@
 // Shared helpers of the node-postgres suites. The server under test comes
 // from the libpq environment variables PGHOST (default 127.0.0.1), PGPORT
 // (default 5433), PGUSER (default postgres), PGDATABASE (default postgres)
-// and PGPASSWORD. Every test makes its own uniquely named tables.
+// and PGPASSWORD. Every test makes its own uniquely named tables. The
+// notification tests write on another node of the same cluster, at
+// PATINA_WRITER_PORT (`tests/clients/run` starts it), so what they hear
+// arrives by replication; without it they write on PGPORT.
 
 const crypto = require('node:crypto')
 const pg = require('pg')
@@ -26,6 +29,31 @@ async function connect (extra) {
   const c = new pg.Client(config(extra))
   await c.connect()
   return c
+}
+
+// A connection to the writer's node.
+async function connectWriter (extra) {
+  const port = Number(process.env.PATINA_WRITER_PORT || process.env.PGPORT || 5433)
+  return connect({ port, ...extra })
+}
+
+// Polls (bounded) until `table` exists on `client`'s node holding `count`
+// rows: a table made on one node reaches the others by replication.
+async function waitForRows (client, table, count) {
+  const deadline = Date.now() + 30000
+  let last
+  while (Date.now() < deadline) {
+    try {
+      const { rows: [{ n }] } = await client.query(`SELECT count(*)::int AS n FROM ${table}`)
+      if (n === count) return
+      last = n
+    } catch (e) {
+      if (e.code !== '42P01') throw e
+      last = e.message
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`${table}: expected ${count} rows, last saw ${last}`)
 }
 
 function newName (prefix = 't') {
@@ -89,4 +117,6 @@ function fill (text, t, u) {
   return text.replaceAll('{t}', t).replaceAll('{u}', u)
 }
 
-module.exports = { pg, config, connect, newName, tableDdl, makeTable, ERROR_CASES, fill }
+module.exports = {
+  pg, config, connect, connectWriter, waitForRows, newName, tableDdl, makeTable, ERROR_CASES, fill
+}

@@ -5,11 +5,17 @@ PGHOST (default 127.0.0.1), PGPORT (default 5433, patina's default),
 PGUSER (default postgres), PGDATABASE (default postgres) and, if set,
 PGPASSWORD. Every test makes its own uniquely named tables, so the suites
 can run again and again against one long-lived server.
+
+The notification tests write on another node of the same cluster, at
+PATINA_WRITER_PORT (same host and user; `tests/clients/run` starts it), so
+what they hear arrives by replication; without it they write on PGPORT.
 """
 
 import os
+import time
 import uuid
 
+import psycopg
 import pytest
 
 
@@ -35,6 +41,39 @@ def pg():
 def dsn(pg):
     """The same parameters as a libpq conninfo string."""
     return " ".join(f"{k}={v}" for k, v in pg.items())
+
+
+@pytest.fixture(scope="session")
+def writer_pg(pg):
+    """Connection parameters of the writer's node (PATINA_WRITER_PORT)."""
+    return {**pg, "port": int(os.environ.get("PATINA_WRITER_PORT") or pg["port"])}
+
+
+@pytest.fixture(scope="session")
+def writer_dsn(writer_pg):
+    """The writer's node as a libpq conninfo string."""
+    return " ".join(f"{k}={v}" for k, v in writer_pg.items())
+
+
+# How long replication may take to bring a table (or rows) to the writer.
+REPLICATION_TIMEOUT = 30
+
+
+def wait_for_rows(dsn, table, count):
+    """Polls until `table` exists at `dsn` holding `count` rows: a table made
+    on one node reaches the writer's node by replication. Bounded."""
+    deadline = time.monotonic() + REPLICATION_TIMEOUT
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                last = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            if last == count:
+                return
+        except psycopg.errors.UndefinedTable as e:
+            last = e
+        time.sleep(0.05)
+    raise AssertionError(f"{table} at {dsn}: expected {count} rows, last saw {last!r}")
 
 
 def new_name(prefix="t"):

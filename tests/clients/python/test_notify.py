@@ -1,7 +1,9 @@
 """LISTEN/NOTIFY through each Python driver's own notification API:
 psycopg2 (`poll()` and `connection.notifies`), psycopg 3
 (`Connection.notifies()`) and asyncpg (`add_listener`). The notifying
-connection is a different one; notifications arrive at commit, in order,
+connection is a different one, on another node of the cluster when there is
+one (the `writer_dsn` fixture), so what the listener hears arrives by
+replication; notifications arrive at commit, in order,
 with identical pairs of one transaction folded. Every expectation here is
 what PostgreSQL 15 does, except the row change feeds at the end
 (`LISTEN "patina:changes:<table>"`), which are patina's own and skipped
@@ -20,7 +22,7 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
-from conftest import new_name, table_ddl
+from conftest import new_name, table_ddl, wait_for_rows
 
 TIMEOUT = 20
 
@@ -33,12 +35,12 @@ def notifier(dsn, channel, payloads):
                 cur.execute("SELECT pg_notify(%s, %s)", (channel, payload))
 
 
-def test_psycopg2_poll_and_notifies(dsn):
+def test_psycopg2_poll_and_notifies(dsn, writer_dsn):
     channel = new_name("ch")
     listener = psycopg2.connect(dsn)
     listener.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
     listener.cursor().execute(f"LISTEN {channel}")
-    notifier(dsn, channel, ["one", "two", "one", "three"])
+    notifier(writer_dsn, channel, ["one", "two", "one", "three"])
     received = []
     while len(received) < 3:
         ready, _, _ = select.select([listener], [], [], TIMEOUT)
@@ -51,18 +53,18 @@ def test_psycopg2_poll_and_notifies(dsn):
     listener.close()
 
 
-def test_psycopg3_notifies_generator(dsn):
+def test_psycopg3_notifies_generator(dsn, writer_dsn):
     channel = new_name("ch")
     with psycopg.connect(dsn, autocommit=True) as listener:
         listener.execute(f"LISTEN {channel}")
-        notifier(dsn, channel, ["a", "b"])
+        notifier(writer_dsn, channel, ["a", "b"])
         received = []
         for n in listener.notifies(timeout=TIMEOUT, stop_after=2):
             received.append((n.channel, n.payload))
         assert received == [(channel, "a"), (channel, "b")]
 
 
-def test_asyncpg_add_listener(pg):
+def test_asyncpg_add_listener(pg, writer_pg):
     async def run():
         channel = new_name("ch")
         listener = await asyncpg.connect(
@@ -73,7 +75,10 @@ def test_asyncpg_add_listener(pg):
             channel, lambda _conn, _pid, ch, payload: queue.put_nowait((ch, payload))
         )
         other = await asyncpg.connect(
-            host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+            host=writer_pg["host"],
+            port=writer_pg["port"],
+            user=writer_pg["user"],
+            database=writer_pg["dbname"],
         )
         async with other.transaction():
             await other.execute(f"NOTIFY {channel}, 'x'")
@@ -96,13 +101,15 @@ def server_is_patina(dsn):
 
 
 @pytest.fixture
-def feed_table(dsn):
-    """A fresh table and its feed channel, on patina."""
+def feed_table(dsn, writer_dsn):
+    """A fresh table and its feed channel, on patina (and on the writer's
+    node)."""
     if not server_is_patina(dsn):
         pytest.skip("row change feeds are patina's")
     table = new_name("feed")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(table_ddl(table))
+    wait_for_rows(writer_dsn, table, 0)
     return table, f"patina:changes:{table}"
 
 
@@ -121,29 +128,33 @@ def writes(dsn, statements):
             conn.execute(sql)
 
 
-def test_psycopg2_row_feed(dsn, feed_table):
+def test_psycopg2_row_feed(dsn, writer_dsn, feed_table):
     table, channel = feed_table
     listener = psycopg2.connect(dsn)
     listener.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
     listener.cursor().execute(f'LISTEN "{channel}"')
-    writes(
-        dsn,
-        [
-            f"INSERT INTO {table} (id, name, qty, price, tags, doc, created, flag) VALUES "
-            "(1, 'bolt', 3, 9.90, '{a,b}', '{\"k\": [1, 2]}', '2024-01-02 03:04:05+00', true)",
-            f"UPDATE {table} SET qty = 4, name = 'bolt' WHERE id = 1",
-            f"DELETE FROM {table} WHERE id = 1",
-        ],
-    )
     received = []
-    while len(received) < 3:
-        ready, _, _ = select.select([listener], [], [], TIMEOUT)
-        assert ready, f"timed out with {received}"
-        listener.poll()
-        while listener.notifies:
-            n = listener.notifies.pop(0)
-            assert n.channel == channel
-            received.append(change(n.payload))
+
+    def write_and_hear(sql):
+        # One write at a time, heard before the next: another node merging a
+        # burst of commits may apply only their net effect.
+        writes(writer_dsn, [sql])
+        heard = len(received) + 1
+        while len(received) < heard:
+            ready, _, _ = select.select([listener], [], [], TIMEOUT)
+            assert ready, f"timed out with {received}"
+            listener.poll()
+            while listener.notifies:
+                n = listener.notifies.pop(0)
+                assert n.channel == channel
+                received.append(change(n.payload))
+
+    write_and_hear(
+        f"INSERT INTO {table} (id, name, qty, price, tags, doc, created, flag) VALUES "
+        "(1, 'bolt', 3, 9.90, '{a,b}', '{\"k\": [1, 2]}', '2024-01-02 03:04:05+00', true)"
+    )
+    write_and_hear(f"UPDATE {table} SET qty = 4, name = 'bolt' WHERE id = 1")
+    write_and_hear(f"DELETE FROM {table} WHERE id = 1")
     assert received == [
         {
             "table": table,
@@ -166,24 +177,31 @@ def test_psycopg2_row_feed(dsn, feed_table):
     listener.close()
 
 
-def test_psycopg3_row_feed_transactions(dsn, feed_table):
+def test_psycopg3_row_feed_transactions(dsn, writer_dsn, feed_table):
     table, channel = feed_table
     with psycopg.connect(dsn, autocommit=True) as listener:
         listener.execute(f'LISTEN "{channel}"')
-        with psycopg.connect(dsn) as writer:
+
+        def hear(count):
+            # Heard before the next write: another node merging a burst of
+            # commits may apply only their net effect.
+            return [
+                change(n.payload)
+                for n in listener.notifies(timeout=TIMEOUT, stop_after=count)
+            ]
+
+        with psycopg.connect(writer_dsn) as writer:
             with writer.transaction():
                 writer.execute(f"INSERT INTO {table} (id, name) VALUES (1, 'a'), (2, 'b')")
                 writer.execute(f"UPDATE {table} SET name = 'c' WHERE id = 1")
+            got = hear(2)
             with pytest.raises(psycopg.errors.DivisionByZero):
                 with writer.transaction():
                     writer.execute(f"INSERT INTO {table} (id) VALUES (3)")
                     writer.execute("SELECT 1/0")
             with writer.transaction():
                 writer.execute(f"DELETE FROM {table} WHERE id = 2")
-        got = [
-            change(n.payload)
-            for n in listener.notifies(timeout=TIMEOUT, stop_after=3)
-        ]
+            got += hear(1)
     # One notification per row, the rolled-back insert of 3 never.
     assert [(c["op"], c["pk"]["id"]) for c in got] == [
         ("insert", 1),
@@ -204,7 +222,7 @@ def test_psycopg3_row_feed_errors(dsn, feed_table):
             conn.execute("SELECT pg_notify(%s, 'forged')", (channel,))
 
 
-def test_asyncpg_row_feed_add_listener(pg, feed_table):
+def test_asyncpg_row_feed_add_listener(pg, writer_pg, feed_table):
     table, channel = feed_table
 
     async def run():
@@ -218,18 +236,29 @@ def test_asyncpg_row_feed_add_listener(pg, feed_table):
 
         await listener.add_listener(channel, on_change)
         writer = await asyncpg.connect(
-            host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+            host=writer_pg["host"],
+            port=writer_pg["port"],
+            user=writer_pg["user"],
+            database=writer_pg["dbname"],
         )
-        await writer.execute(f"INSERT INTO {table} (id, name) VALUES (1, 'a')")
-        await writer.execute(f"UPDATE {table} SET flag = false WHERE id = 1")
-        got = [change(await asyncio.wait_for(queue.get(), TIMEOUT)) for _ in range(2)]
+        # Each write heard before the next: another node merging a burst of
+        # commits may apply only their net effect.
+        got = []
+        for sql in [
+            f"INSERT INTO {table} (id, name) VALUES (1, 'a')",
+            f"UPDATE {table} SET flag = false WHERE id = 1",
+        ]:
+            await writer.execute(sql)
+            got.append(change(await asyncio.wait_for(queue.get(), TIMEOUT)))
         assert got[1] == {
             "table": table,
             "op": "update",
             "pk": {"id": 1},
             "columns": {"flag": False},
         }
-        # Removing the last callback is UNLISTEN: the feed stops.
+        # Removing the last callback is UNLISTEN: the feed stops. The
+        # sentinel comes after the delete's version, so the delete's
+        # notification would have come first.
         await listener.remove_listener(channel, on_change)
         await writer.execute(f"DELETE FROM {table} WHERE id = 1")
         await listener.add_listener("sentinel", lambda *_: queue.put_nowait("sentinel"))
@@ -246,14 +275,16 @@ def test_asyncpg_row_feed_add_listener(pg, feed_table):
 
 
 @pytest.fixture
-def sub_table(dsn):
-    """A fresh table holding two rows, on patina."""
+def sub_table(dsn, writer_dsn):
+    """A fresh table holding two rows, on patina (and on the writer's
+    node)."""
     if not server_is_patina(dsn):
         pytest.skip("query subscriptions are patina's")
     table = new_name("sub")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(table_ddl(table))
         conn.execute(f"INSERT INTO {table} (id, name, qty) VALUES (1, 'a', 1), (2, 'b', 5)")
+    wait_for_rows(writer_dsn, table, 2)
     return table
 
 
@@ -281,7 +312,7 @@ def values(rows):
     return sorted(rows.values(), key=lambda r: json.dumps(r, sort_keys=True, default=str))
 
 
-def test_psycopg2_query_subscription(dsn, sub_table):
+def test_psycopg2_query_subscription(dsn, writer_dsn, sub_table):
     listener = psycopg2.connect(dsn)
     listener.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
     cur = listener.cursor()
@@ -308,10 +339,10 @@ def test_psycopg2_query_subscription(dsn, sub_table):
                 assert n.channel == f"patina:sub:{sub}"
                 last = replay(state, last, n.payload)
 
-    writes(dsn, [f"UPDATE {sub_table} SET qty = 3 WHERE id = 1"])
+    writes(writer_dsn, [f"UPDATE {sub_table} SET qty = 3 WHERE id = 1"])
     follow_until([{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])
     assert last == 1
-    writes(dsn, [
+    writes(writer_dsn, [
         f"UPDATE {sub_table} SET name = 'bb' WHERE id = 2",
         f"DELETE FROM {sub_table} WHERE id = 1",
     ])
@@ -320,7 +351,7 @@ def test_psycopg2_query_subscription(dsn, sub_table):
     listener.close()
 
 
-def test_psycopg3_query_subscription_resume(dsn, sub_table):
+def test_psycopg3_query_subscription_resume(dsn, writer_dsn, sub_table):
     query = f"SELECT id, qty FROM {sub_table}"
     with psycopg.connect(dsn, autocommit=True) as first:
         # The query is a literal (Describe must know its columns): composed
@@ -330,24 +361,34 @@ def test_psycopg3_query_subscription_resume(dsn, sub_table):
         sub, at = rows[0][0], rows[0][1]
         with pytest.raises(psycopg.errors.FeatureNotSupported):
             first.execute("SELECT * FROM patina_subscribe(%s)", (query,))
-    writes(dsn, [f"UPDATE {sub_table} SET qty = qty + 10"])
+        writes(writer_dsn, [f"UPDATE {sub_table} SET qty = qty + 10"])
+        # Followed here until the update is in: the changes to resume.
+        expected = [{"id": 1, "qty": 11}, {"id": 2, "qty": 15}]
+        seen = {r[2]: {"id": r[3], "qty": r[4]} for r in rows}
+        seen_last = at
+        for n in first.notifies(timeout=TIMEOUT):
+            seen_last = replay(seen, seen_last, n.payload)
+            if values(seen) == expected:
+                break
+        assert values(seen) == expected, seen
     with psycopg.connect(dsn, autocommit=True) as again:
         # psycopg 3 binds the parameters (extended protocol).
         resumed = again.execute("SELECT * FROM patina_resume(%s, %s)", (sub, at)).fetchall()
         assert resumed[0][0] == sub
+        assert resumed[0][1] == seen_last
         state = {r[2]: {"id": r[3], "qty": r[4]} for r in rows}
         last = at
         for n in again.notifies(timeout=TIMEOUT, stop_after=resumed[0][1] - at):
             last = replay(state, last, n.payload)
         assert last == resumed[0][1]
-        assert values(state) == [{"id": 1, "qty": 11}, {"id": 2, "qty": 15}]
+        assert values(state) == expected
         with pytest.raises(psycopg.errors.UndefinedObject):
             again.execute("SELECT * FROM patina_resume('nope', 0)")
         with pytest.raises(psycopg.errors.UndefinedTable):
             again.execute("SELECT * FROM patina_subscribe('SELECT * FROM nope')")
 
 
-def test_asyncpg_query_subscription(pg, sub_table):
+def test_asyncpg_query_subscription(pg, writer_pg, sub_table):
     async def run():
         listener = await asyncpg.connect(
             host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
@@ -363,7 +404,10 @@ def test_asyncpg_query_subscription(pg, sub_table):
             f"patina:sub:{sub}", lambda _c, _p, _ch, payload: queue.put_nowait(payload)
         )
         writer = await asyncpg.connect(
-            host=pg["host"], port=pg["port"], user=pg["user"], database=pg["dbname"]
+            host=writer_pg["host"],
+            port=writer_pg["port"],
+            user=writer_pg["user"],
+            database=writer_pg["dbname"],
         )
         await writer.execute(f"INSERT INTO {sub_table} (id) VALUES (3)")
         change = sub_change(await asyncio.wait_for(queue.get(), TIMEOUT))
