@@ -16,11 +16,14 @@ use std::time::Duration;
 
 #[path = "fuzz_sql/generator.rs"]
 mod generator;
+#[path = "fuzz_sql/vocabulary.rs"]
+mod vocabulary;
 
 use generator::*;
 use patina_tests::rng::Rng;
 use patina_tests::wire::{Backend, RawConn, frontend, show};
 use patina_tests::{Patina, describe_error, tokio_postgres};
+use vocabulary::*;
 
 const DEFAULT_CASES: usize = 2000;
 /// The witness is checked every this many statements.
