@@ -174,6 +174,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let _lock = crate::data_dir::lock(&config.data_dir, "starting another")?;
     let path = config.data_dir.join("patina.db");
     let store = Store::open_with(&path, config.durability)
         .with_context(|| format!("opening the database {}", path.display()))?;

@@ -7,13 +7,17 @@
 //!   `pgclient`: the wire protocol; `output`: how results print);
 //! - `cluster`, `reload`: the node's cluster views and procedures over the
 //!   pg wire (`cluster_view`: what the agent lends the views);
+//! - `backup`, `restore`: snapshots of a running node, made a stopped
+//!   node's database (`data_dir`: the lock that tells the two apart);
 //! - `tls`: certificates; `hash_password`: password verifiers.
 
 mod agent;
+mod backup;
 mod cluster;
 mod cluster_view;
 mod config;
 mod conn;
+mod data_dir;
 mod exec;
 mod hash_password;
 mod logging;
@@ -23,6 +27,7 @@ mod pgclient;
 mod query;
 mod reload;
 mod replication;
+mod restore;
 mod tls;
 
 use std::process::ExitCode;
@@ -56,6 +61,11 @@ enum Command {
     /// Applies the node's schema files again without a restart, printing
     /// what changed or why nothing did.
     Reload(reload::ReloadArgs),
+    /// Writes a consistent snapshot of a running node to a file.
+    Backup(backup::BackupArgs),
+    /// Makes a backup the database of a stopped node, which then catches
+    /// up from the cluster.
+    Restore(restore::RestoreArgs),
     /// Makes TLS certificates for peers and pg listeners.
     #[command(subcommand)]
     Tls(tls::TlsCommand),
@@ -79,6 +89,8 @@ fn main() -> ExitCode {
                 Command::Query(args) => query::run(args),
                 Command::Cluster(command) => cluster::run(command),
                 Command::Reload(args) => reload::run(args),
+                Command::Backup(args) => backup::run(args),
+                Command::Restore(args) => restore::run(args),
                 Command::Tls(command) => tls::run(command),
                 Command::HashPassword(args) => hash_password::run(args),
                 Command::Agent(_) => unreachable!("handled above"),

@@ -39,6 +39,8 @@ pub enum ClientError {
     NoPassword,
     #[error("unexpected message from the server during {0}")]
     Unexpected(&'static str),
+    #[error("writing what the server sent failed: {0}")]
+    Output(std::io::Error),
 }
 
 /// An ErrorResponse: its SQLSTATE and message.
@@ -248,6 +250,35 @@ impl Connection {
                 Message::ParameterStatus(_) | Message::NotificationResponse(_) => {}
                 Message::ReadyForQuery(_) => return Ok(results),
                 _ => return Err(ClientError::Unexpected("a query")),
+            }
+        }
+    }
+
+    /// Runs `COPY … TO STDOUT` (one statement) and writes its data to
+    /// `out`: the bytes written, or the server's error.
+    pub fn copy_out(
+        &mut self,
+        sql: &str,
+        out: &mut dyn Write,
+    ) -> Result<Result<u64, ServerError>, ClientError> {
+        let mut buf = BytesMut::new();
+        frontend::query(sql, &mut buf)?;
+        self.send(&buf)?;
+        let mut written = 0;
+        let mut error = None;
+        loop {
+            match self.receive()? {
+                Message::CopyOutResponse(_) | Message::CopyDone | Message::CommandComplete(_) => {}
+                Message::CopyData(body) => {
+                    out.write_all(body.data()).map_err(ClientError::Output)?;
+                    written += body.data().len() as u64;
+                }
+                Message::ErrorResponse(body) => error = Some(server_error(body.fields())?),
+                Message::NoticeResponse(_)
+                | Message::ParameterStatus(_)
+                | Message::NotificationResponse(_) => {}
+                Message::ReadyForQuery(_) => return Ok(error.map_or(Ok(written), Err)),
+                _ => return Err(ClientError::Unexpected("a COPY")),
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use std::ops::RangeInclusive;
 
-use patina_store::{Change, SiteId};
+use patina_store::{Change, Keys, SiteId};
 use serde::{Deserialize, Serialize};
 
 use crate::sync::SyncState;
@@ -22,6 +22,8 @@ pub enum Chunk {
         part: u32,
         parts: u32,
         changes: Vec<Change>,
+        /// The version's [`Keys`] (every part carries all of them).
+        keys: Keys,
     },
     Cleared {
         site: SiteId,

@@ -1,7 +1,7 @@
 //! How a [`Message`] travels: one frame is
 //!
 //! ```text
-//! [version: u8 = 1][length: u32, big-endian][postcard-encoded Message: length bytes]
+//! [version: u8 = 2][length: u32, big-endian][postcard-encoded Message: length bytes]
 //! ```
 //!
 //! A datagram carries exactly one frame; a stream carries frames back to
@@ -14,8 +14,10 @@ use quinn::{RecvStream, SendStream};
 
 use crate::message::Message;
 
-/// The frame format version this node writes and accepts.
-pub const VERSION: u8 = 1;
+/// The frame format version this node writes and accepts. Nodes of
+/// different versions refuse each other's frames whole. 2: change sets
+/// carry the primary key of each table they name.
+pub const VERSION: u8 = 2;
 
 /// Bytes before the body: the version and the length.
 pub const HEADER_LEN: usize = 5;
@@ -205,6 +207,7 @@ mod tests {
                     part: 0,
                     parts: 1,
                     changes: vec![change.clone(), change],
+                    keys: [("users".to_owned(), vec!["id".to_owned(), "k".to_owned()])].into(),
                 },
                 Chunk::Cleared {
                     site,
@@ -231,11 +234,13 @@ mod tests {
     #[test]
     fn unknown_version_is_rejected() {
         let mut frame = encode(&Message::SyncBusy).expect("encodes");
-        frame[0] = 2;
-        assert!(matches!(
-            decode(&frame),
-            Err(WireError::UnsupportedVersion(2))
-        ));
+        for old in [1, 3] {
+            frame[0] = old;
+            assert!(matches!(
+                decode(&frame),
+                Err(WireError::UnsupportedVersion(v)) if v == old
+            ));
+        }
     }
 
     #[test]

@@ -70,6 +70,7 @@ fn chunk(site: u8, version: u64, blob: Vec<u8>) -> Chunk {
             causal_length: 1,
             seq: 0,
         }],
+        keys: [("t".to_owned(), vec!["id".to_owned()])].into(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Change rows and the units in which they travel between nodes.
 
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,10 @@ pub struct Change {
     pub seq: u64,
 }
 
+/// Per table (lower-cased name), its primary key columns (lower-cased, in
+/// key order) on the node that extracted a change set.
+pub type Keys = BTreeMap<String, Vec<String>>;
+
 /// All change rows of one `(site_id, db_version)` that still stand on the
 /// node that extracted them (cells overwritten since by a winning write are
 /// left out: the winner travels in its own version).
@@ -30,6 +35,10 @@ pub struct ChangeSet {
     pub site_id: SiteId,
     pub db_version: u64,
     pub changes: Vec<Change>,
+    /// The key of every table the changes name, as the extracting node has
+    /// it: [`Change::pk`] is positional, so it means the same row only
+    /// under the same key columns.
+    pub keys: Keys,
 }
 
 /// What a node holds for a run of one site's versions, as extracted for a

@@ -10,9 +10,10 @@
 //! replicated table only ever grows (dropping tables or columns is refused),
 //! the union of what every node declared is what every node converges to,
 //! whatever order the changes arrive in. Two nodes that concurrently create
-//! the same table with different primary keys keep their own key (a
-//! replicated table's key cannot change in place); that conflict is logged
-//! on the node whose definition lost.
+//! the same table with different primary keys end with the key of the
+//! winning `CREATE TABLE` row: a node whose table has another key rebuilds
+//! it (`schema::rebuild`), and until it has, changes written under the
+//! other key are refused (`keys`), never applied to the wrong columns.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -125,12 +126,22 @@ pub(crate) fn reconcile(conn: &Connection, registry: &mut Registry) -> Result<bo
             }
             changed = true;
         }
-        let current = current_objects(conn, &table)?;
+        let mut current = current_objects(conn, &table)?;
+        if current.get(&(Kind::Table, String::new())) != Some(create)
+            && adopt_key(conn, registry, &table, create)
+        {
+            changed = true;
+            current = current_objects(conn, &table)?;
+        }
         for ((kind, name), definition) in &objects {
             let present = current.contains_key(&(*kind, name.clone()));
             let ddl = match kind {
                 Kind::Table => continue,
                 Kind::Column if !present => {
+                    // Only key columns are NOT NULL without a DEFAULT: this
+                    // one is of a definition whose key lost, and the rows of
+                    // the winning key may lack it.
+                    let definition = definition.strip_suffix(" NOT NULL").unwrap_or(definition);
                     format!("ALTER TABLE {} ADD COLUMN {definition}", ident(&table))
                 }
                 Kind::Index if !present => definition.clone(),
@@ -146,6 +157,15 @@ pub(crate) fn reconcile(conn: &Connection, registry: &mut Registry) -> Result<bo
         }
     }
     Ok(changed)
+}
+
+/// Rebuilds `table` if the recorded `create` keys it differently; a
+/// failure is logged (its changes stay refused here until resolved).
+fn adopt_key(conn: &Connection, registry: &mut Registry, table: &str, create: &str) -> bool {
+    schema::adopt_key(conn, registry, table, create).unwrap_or_else(|error| {
+        tracing::warn!(%table, %error, "cannot rebuild the table under the cluster's primary key");
+        false
+    })
 }
 
 /// Runs one statement of the recorded schema; a refusal is logged (the

@@ -82,6 +82,17 @@ pub enum MergeError {
     Malformed { table: String, reason: String },
     #[error("applying the cluster's schema failed: {reason}")]
     Schema { reason: String },
+    /// The version was written under another primary key of the table
+    /// than this node's; it applies once both agree (see `keys`).
+    #[error(
+        "change for table {table} written under primary key ({theirs}), but this node's key \
+         is ({ours}); it waits until the nodes agree on the table's key"
+    )]
+    KeyMismatch {
+        table: String,
+        theirs: String,
+        ours: String,
+    },
     #[error("a merge cannot run inside an open transaction")]
     InTransaction,
     #[error("SQLite failed during the merge: {0}")]

@@ -10,7 +10,7 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, params};
 
 use crate::schema::Registry;
-use crate::{Change, ChangeSet, SiteId, Value, Versions, pack, row_state};
+use crate::{Change, ChangeSet, SiteId, Value, Versions, keys, pack, row_state};
 
 /// Log entries with this table number only record that a version exists.
 pub(crate) const VERSION_MARKER: i64 = 0;
@@ -119,6 +119,7 @@ pub(crate) fn changes(
             out.push(Versions::Changed(ChangeSet {
                 site_id,
                 db_version: version,
+                keys: keys::of(registry, &changes),
                 changes,
             }));
             next = version + 1;

@@ -19,7 +19,8 @@
 //! - `capture`: the per-connection functions and hooks the triggers use.
 //! - `schema`: replicated tables, their triggers and clock tables, and
 //!   judging schema changes (`schema::rules`).
-//! - `merge`, `extract`: applying and reading change sets; `compact`:
+//! - `merge`, `extract`: applying and reading change sets; `keys`: the
+//!   primary key they were written under; `compact`:
 //!   trimming the version log; `pack`: the key encoding the log uses.
 //! - `declared_schema`: the schema as replicated rows, and bringing a
 //!   node's tables up to them after a merge.
@@ -35,9 +36,12 @@ mod compact;
 mod declared_schema;
 mod error;
 mod extract;
+mod keys;
 mod merge;
 mod pack;
+mod pending;
 mod reader;
+mod restore;
 mod row_state;
 mod schema;
 pub mod site;
@@ -47,11 +51,12 @@ pub mod store;
 pub mod value;
 
 pub use bookkeeping::SiteProgress;
-pub use change::{Change, ChangeSet, Versions};
+pub use change::{Change, ChangeSet, Keys, Versions};
 pub use compact::Compaction;
 pub use error::{CompactError, MergeError, OpenError, ReadError, SchemaError};
 pub use merge::MergeOutcome;
 pub use reader::Reader;
+pub use restore::{RestoreError, Restored, restore};
 pub use schema::SchemaChange;
 pub use site::SiteId;
 pub use store::{Durability, Metadata, Store};

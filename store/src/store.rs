@@ -30,7 +30,7 @@ pub enum Durability {
     Full,
 }
 
-const BOOKKEEPING: &str = "
+pub(crate) const BOOKKEEPING: &str = "
     CREATE TABLE IF NOT EXISTS __patina_sites (
         ord INTEGER PRIMARY KEY, site_id BLOB NOT NULL UNIQUE);
     INSERT INTO __patina_sites (ord, site_id)
@@ -41,6 +41,9 @@ const BOOKKEEPING: &str = "
     CREATE TABLE IF NOT EXISTS __patina_seen (
         site INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
         PRIMARY KEY (site, start)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS __patina_pending (
+        site BLOB NOT NULL, dbv INTEGER NOT NULL, body BLOB NOT NULL,
+        PRIMARY KEY (site, dbv)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS __patina_crrs (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);
 ";
@@ -60,6 +63,9 @@ pub struct Store {
     compaction: crate::compact::Cursor,
     /// Internal tables registered as [`Metadata::Schema`] (lower-cased).
     schema_metadata: BTreeSet<String>,
+    /// SQLite's schema cookie when kept versions were last retried: they
+    /// are retried once it moved (`pending`).
+    kept_checked: Option<i64>,
 }
 
 /// What one of the caller's own replicated tables holds.
@@ -106,6 +112,7 @@ impl Store {
             sites,
             compaction: crate::compact::Cursor::default(),
             schema_metadata: BTreeSet::new(),
+            kept_checked: None,
         })
     }
 
@@ -247,7 +254,10 @@ impl Store {
             batch,
             &self.schema_metadata,
         )
-        .and_then(|outcome| Ok(self.conn.execute_batch("COMMIT").map(|()| outcome)?));
+        .and_then(|mut outcome| {
+            self.retry_kept(&mut outcome)?;
+            Ok(self.conn.execute_batch("COMMIT").map(|()| outcome)?)
+        });
         if merged.is_err() {
             if !self.conn.is_autocommit() {
                 self.conn.execute_batch("ROLLBACK")?;
@@ -256,6 +266,28 @@ impl Store {
             self.registry = Registry::load(&self.conn)?;
         }
         merged
+    }
+
+    /// Merges kept versions (see `pending`) if the schema changed since
+    /// they were last tried, inside the merge's transaction.
+    fn retry_kept(&mut self, outcome: &mut MergeOutcome) -> Result<(), MergeError> {
+        let cookie = |conn: &Connection| {
+            conn.query_row("PRAGMA schema_version", [], |row| row.get::<_, i64>(0))
+        };
+        let now = cookie(&self.conn)?;
+        if self.kept_checked == Some(now) || !crate::pending::any(&self.conn)? {
+            self.kept_checked = Some(now);
+            return Ok(());
+        }
+        crate::merge::retry_kept(
+            &self.conn,
+            &mut self.registry,
+            &mut self.sites,
+            &self.schema_metadata,
+            outcome,
+        )?;
+        self.kept_checked = Some(cookie(&self.conn)?);
+        Ok(())
     }
 
     /// Examines up to `limit` version-log entries, continuing where the

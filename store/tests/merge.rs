@@ -193,6 +193,7 @@ fn partial_row_creates_row_with_defaults_and_merges_into_existing() {
             site_id: site,
             db_version: v,
             changes: vec![change],
+            keys: [("items".to_owned(), vec!["id".to_owned()])].into(),
         })
     };
     b.store
@@ -210,16 +211,17 @@ fn partial_row_creates_row_with_defaults_and_merges_into_existing() {
 }
 
 #[test]
-fn unknown_table_rolls_back_the_whole_batch() {
+fn a_malformed_version_rolls_back_the_whole_batch() {
     let (a, mut b) = pair();
     a.exec("INSERT INTO items VALUES (1, 'a', 7)");
     let mut batch = a.everything();
     batch.push(Versions::Changed(ChangeSet {
         site_id: SiteId([3; 16]),
         db_version: 1,
+        keys: [("items".to_owned(), vec!["id".to_owned()])].into(),
         changes: vec![Change {
-            table: "nope".to_owned(),
-            pk: vec![int(1)],
+            table: "items".to_owned(),
+            pk: vec![int(1), int(2)],
             column: None,
             value: Value::Null,
             col_version: 1,
@@ -228,7 +230,7 @@ fn unknown_table_rolls_back_the_whole_batch() {
         }],
     }));
     assert!(
-        matches!(b.store.merge(&batch), Err(MergeError::UnknownTable { table }) if table == "nope")
+        matches!(b.store.merge(&batch), Err(MergeError::Malformed { table, .. }) if table == "items")
     );
     assert!(b.dump("items").is_empty());
     assert!(

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TempStore, int, text};
-use patina_store::{MergeError, Value, Versions};
+use patina_store::{Value, Versions};
 
 const ITEMS: &str = "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER DEFAULT 0)";
 
@@ -124,7 +124,7 @@ fn concurrent_additions_on_two_stores_converge_to_their_union() {
 }
 
 #[test]
-fn rows_that_arrive_before_their_table_are_refused_then_applied() {
+fn rows_that_arrive_before_their_table_are_kept_then_applied() {
     let a = TempStore::with_schema(ITEMS);
     a.exec("INSERT INTO items VALUES (1, 'early', 1)");
     let everything = a.everything();
@@ -132,12 +132,9 @@ fn rows_that_arrive_before_their_table_are_refused_then_applied() {
         .into_iter()
         .partition(|v| *v.versions().end() <= a.schema_version);
     let mut b = TempStore::new();
-    assert!(matches!(
-        b.store.merge(&rows),
-        Err(MergeError::UnknownTable { table }) if table == "items"
-    ));
+    let kept = b.store.merge(&rows).unwrap();
+    assert_eq!(kept.versions_kept, rows.len() as u64);
     assert!(b.store.replicated_tables().is_empty());
     b.store.merge(&schema).unwrap();
-    b.store.merge(&rows).unwrap();
     assert_eq!(b.dump("items"), a.dump("items"));
 }

@@ -107,3 +107,7 @@ SELECT generate_series('2024-01-01'::timestamp, '2024-01-02', '0 days');
 SELECT * FROM unnest(ARRAY[1, 2]) u, sr_parts WHERE u = sr_parts.id ORDER BY u;
 
 SELECT * FROM pg_catalog.generate_series(5, 1, -2) AS s(v);
+
+SELECT g, pg_typeof(g) FROM generate_series('2024-01-01'::date, '2024-01-03'::date, '1 day') AS g;
+
+SELECT pg_typeof(generate_series('2024-01-01', '2024-01-02', interval '12 hours'));

@@ -1,12 +1,12 @@
 //! The schema is replicated: DDL run on one node through the pg front door
-//! reaches every node with its PostgreSQL types, concurrent column
-//! additions on different nodes converge to their union, and a node that
-//! joins later gets the schema with the data. Needs the patina binary
-//! (`cargo build -p patina-cli`, or `PATINA_BIN`).
+//! (psql) reaches every node with its PostgreSQL types and is written on
+//! another, concurrent column additions on different nodes converge to
+//! their union, and a node that joins later gets the schema with the data.
+//! Needs the patina binary (`cargo build -p patina-cli`, or `PATINA_BIN`).
 
 use std::time::Duration;
 
-use patina_tests::{Cluster, ClusterOptions, Rows};
+use patina_tests::{Cluster, ClusterOptions, Rows, psql};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -55,8 +55,24 @@ fn expected() -> Rows {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ddl_on_one_node_reaches_every_node_and_a_late_joiner() {
     let mut cluster = Cluster::start(3, ClusterOptions::default()).await;
-    cluster.exec(0, CREATE).await;
-    cluster.exec(0, INSERT).await;
+    // Created through psql on node 0, written on node 1 once it got there.
+    let node0 = cluster.pg_addr(0);
+    let conninfo = format!(
+        "host={} port={} user=postgres dbname=postgres",
+        node0.ip(),
+        node0.port()
+    );
+    let created = psql(&conninfo, None, CREATE).await;
+    assert!(created.success, "{}", created.stderr);
+    cluster
+        .wait_for(DEADLINE, "node 1 to have the table", || async {
+            cluster
+                .try_query(1, "SELECT 1 FROM services LIMIT 0")
+                .await
+                .map(drop)
+        })
+        .await;
+    cluster.exec(1, INSERT).await;
     let utc_dump = format!("SET TIME ZONE 'UTC'; {DUMP}");
     cluster.wait_rows(DEADLINE, &utc_dump, &expected()).await;
 

@@ -3,7 +3,8 @@
 //! multi-statement transactions) the cluster takes, replaying a
 //! subscription's notifications onto the rows `patina_subscribe` returned
 //! reproduces exactly the query's result at the end — on every node, for
-//! an incrementally maintained join and for a re-run aggregate. The writes
+//! incrementally maintained joins (with and without equality constants)
+//! and for a re-run aggregate. The writes
 //! come from a seeded generator: a failing run prints its seed, and
 //! `PATINA_SUBS_SEED=<seed>` replays it (`PATINA_SUBS_WRITES` sets how
 //! many writes; default 80). Needs the patina binary.
@@ -20,9 +21,12 @@ use patina_tests::{Cluster, ClusterOptions};
 const DEADLINE: Duration = Duration::from_secs(60);
 const NODES: usize = 2;
 
-const QUERIES: [&str; 2] = [
+const QUERIES: [&str; 4] = [
     "SELECT p.id, p.kind, p.age, o.name FROM pets p JOIN owners o ON o.id = p.owner WHERE p.age % 3 <> 0",
     "SELECT o.name, count(*) AS n, sum(p.age) AS ages FROM pets p JOIN owners o ON o.id = p.owner GROUP BY o.name",
+    // Equality constants: only rows matching them are candidates.
+    "SELECT p.id, p.age, o.name FROM pets p JOIN owners o ON o.id = p.owner AND o.name = 'o1' WHERE p.kind IN ('k2', 'k4')",
+    "SELECT id, owner FROM pets WHERE age = 3",
 ];
 
 /// One random write statement.

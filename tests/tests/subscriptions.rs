@@ -122,6 +122,149 @@ async fn subscriptions_follow_writes_made_on_another_node() {
     assert_eq!(joined.sorted(), expected);
 }
 
+/// Many subscriptions with a constant each: a write is notified to those
+/// whose constant its row matches (by key, by another column, on insert
+/// and on leaving), and to no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_reach_only_the_subscriptions_whose_constants_they_match() {
+    let cluster = two_nodes().await;
+    let values: Vec<String> = (0..60)
+        .map(|i| format!("({i}, 1, 'k{}', 0)", i % 20))
+        .collect();
+    cluster
+        .exec(
+            0,
+            &format!(
+                "INSERT INTO pets (id, owner, kind, age) VALUES {}",
+                values.join(", ")
+            ),
+        )
+        .await;
+    cluster.wait_count_on(DEADLINE, &[1], "pets", 60).await;
+    let mut subscriber = session(cluster.pg_addr(1)).await;
+    let mut by_id = Vec::new();
+    for i in 0..40 {
+        let query = format!("SELECT id, age FROM pets WHERE id = {i}");
+        by_id.push(subscribe(&mut subscriber, &query).await.expect("subscribe"));
+    }
+    let mut by_kind = Vec::new();
+    for k in 0..20 {
+        let query = format!("SELECT id, kind FROM pets WHERE kind = 'k{k}' AND age IN (0, 1)");
+        by_kind.push(subscribe(&mut subscriber, &query).await.expect("subscribe"));
+    }
+    assert_eq!(by_id[7].sorted(), vec![row(&["7", "0"])]);
+    assert_eq!(
+        by_kind[3].sorted(),
+        vec![row(&["23", "k3"]), row(&["3", "k3"]), row(&["43", "k3"])]
+    );
+
+    // In commit order: rows no subscription's constants admit, then one
+    // row each of them admits. The first notification the subscriber
+    // gets is the second write's: the first sent none.
+    let next = async |subscriber: &mut Session| {
+        tokio::time::timeout(DEADLINE, subscriber.notifications.recv())
+            .await
+            .expect("a notification in time")
+            .expect("the connection is open")
+    };
+    cluster
+        .exec(
+            0,
+            "INSERT INTO pets (id, owner, kind, age) VALUES (100, 1, 'zz', 0), (101, 1, 'k5', 9)",
+        )
+        .await;
+    cluster
+        .exec(0, "UPDATE pets SET age = 4 WHERE id = 100")
+        .await;
+    cluster
+        .exec(0, "UPDATE pets SET kind = 'k8' WHERE id = 7")
+        .await;
+    // One write, two subscriptions: in either order.
+    let mut got = [next(&mut subscriber).await, next(&mut subscriber).await];
+    got.sort_by_key(|n| n.channel != by_kind[7].channel());
+    assert_eq!(got[0].channel, by_kind[7].channel(), "{got:?}");
+    let change = by_kind[7].parse(&got[0].payload);
+    assert_eq!((change.op.as_str(), &change.row), ("delete", &None));
+    by_kind[7].apply(&change);
+    assert_eq!(got[1].channel, by_kind[8].channel(), "{got:?}");
+    let change = by_kind[8].parse(&got[1].payload);
+    assert_eq!(change.row, Some(row(&["7", "k8"])));
+    by_kind[8].apply(&change);
+    // By id 7 reads age, not kind: the same row changed nothing there.
+    cluster
+        .exec(
+            0,
+            "INSERT INTO pets (id, owner, kind, age) VALUES (102, 1, 'k5', 1)",
+        )
+        .await;
+    let third = next(&mut subscriber).await;
+    assert_eq!(third.channel, by_kind[5].channel(), "{third:?}");
+    let change = by_kind[5].parse(&third.payload);
+    by_kind[5].apply(&change);
+    cluster
+        .exec(0, "UPDATE pets SET age = 1 WHERE id = 7")
+        .await;
+    let fourth = next(&mut subscriber).await;
+    assert_eq!(fourth.channel, by_id[7].channel(), "{fourth:?}");
+    let change = by_id[7].parse(&fourth.payload);
+    by_id[7].apply(&change);
+
+    // The replayed results are the queries' results.
+    for (followed, query) in [
+        (&by_id[7], "SELECT id, age FROM pets WHERE id = 7"),
+        (
+            &by_kind[5],
+            "SELECT id, kind FROM pets WHERE kind = 'k5' AND age IN (0, 1)",
+        ),
+        (
+            &by_kind[7],
+            "SELECT id, kind FROM pets WHERE kind = 'k7' AND age IN (0, 1)",
+        ),
+        (
+            &by_kind[8],
+            "SELECT id, kind FROM pets WHERE kind = 'k8' AND age IN (0, 1)",
+        ),
+    ] {
+        assert_eq!(
+            followed.sorted(),
+            rows(&subscriber.client, query).await,
+            "{query}"
+        );
+    }
+    // Nothing else was sent.
+    assert!(subscriber.notifications.try_recv().is_err());
+    // The index read the changed rows (it did not fall back to trying
+    // every subscription).
+    let log = cluster.log(1);
+    assert!(!log.contains("for the subscription index failed"), "{log}");
+}
+
+/// A row too large for a notification payload is announced without its
+/// values; subscribing again reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_too_large_for_a_payload_is_sent_truncated() {
+    let cluster = two_nodes().await;
+    let mut subscriber = session(cluster.pg_addr(1)).await;
+    let query = "SELECT id, kind FROM pets WHERE owner = 1";
+    let followed = subscribe(&mut subscriber, query).await.expect("subscribe");
+    cluster
+        .exec(
+            0,
+            "INSERT INTO pets (id, owner, kind) VALUES (1, 1, repeat('x', 9000))",
+        )
+        .await;
+    let payload = subscriber.next_on(&followed.channel()).await;
+    assert!(payload.len() < 8000, "{}", payload.len());
+    let json: serde_json::Value = serde_json::from_str(&payload).expect("JSON");
+    assert_eq!(json["op"], "insert", "{payload}");
+    assert_eq!(json["truncated"], true, "{payload}");
+    assert!(json.get("row").is_none(), "{payload}");
+    let again = subscribe(&mut subscriber, query).await.expect("subscribe");
+    assert_eq!(again.id, followed.id);
+    assert!(again.change_id >= json["change_id"].as_i64().expect("a change id"));
+    assert_eq!(again.sorted(), vec![row(&["1", &"x".repeat(9000)])]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_delivers_exactly_the_missed_changes() {
     let cluster = two_nodes().await;

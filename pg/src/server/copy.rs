@@ -105,6 +105,14 @@ pub(crate) fn plan(sql: &str, catalog: &dyn Catalog) -> Result<CopyPlan, PgError
             (name.clone(), chosen, query)
         }
         CopySource::Query(query) => (String::new(), Vec::new(), Some(query.clone())),
+        CopySource::Backup => (
+            "patina.backup".to_owned(),
+            vec![Column {
+                name: "backup".to_owned(),
+                ty: PgType::BYTEA,
+            }],
+            None,
+        ),
     };
     let query = match query {
         Some(query) => {
@@ -213,6 +221,8 @@ where
             return Ok(Err(error));
         }
         Ok(result.map(|rows| format!("COPY {rows}")))
+    } else if plan.statement.source == CopySource::Backup {
+        super::backup::run(wire, session).await
     } else {
         super::copy_out::run(wire, session, plan).await
     }

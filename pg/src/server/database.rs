@@ -362,12 +362,12 @@ impl Database {
 
     /// What `set_config` queued on the writer since the last call.
     pub(crate) fn take_writer_settings(&self) -> Vec<(String, String, bool)> {
-        set_config::take(&self.inner.writer_settings)
+        self.inner.writer_settings.take()
     }
 
     /// What `pg_notify` queued on the writer since the last call.
     pub(crate) fn take_writer_notifications(&self) -> Vec<(String, String)> {
-        notify::take(&self.inner.writer_outbox)
+        self.inner.writer_outbox.take()
     }
 
     pub(crate) fn node(&self) -> &NodeHooks {

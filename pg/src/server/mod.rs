@@ -31,6 +31,7 @@
 
 mod auth;
 mod auth_scram;
+mod backup;
 pub(crate) mod catalog;
 mod checkpoint;
 mod cluster_notify;
@@ -50,6 +51,7 @@ mod listener;
 mod messages;
 mod node;
 mod notify;
+mod outbox;
 mod password;
 mod prepare;
 mod procedures;

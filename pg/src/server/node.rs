@@ -137,11 +137,37 @@ impl ClusterSnapshot {
     }
 }
 
+/// A value set by the node's owner and read by sessions; a panic while
+/// holding it leaves the last value in place.
+struct Slot<T>(RwLock<T>);
+
+impl<T: Default> Default for Slot<T> {
+    fn default() -> Self {
+        Slot(RwLock::new(T::default()))
+    }
+}
+
+impl<T: Clone> Slot<T> {
+    fn get(&self) -> T {
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn set(&self, value: T) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = value;
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct NodeHooks {
-    schema_paths: RwLock<Vec<PathBuf>>,
-    rejoin: RwLock<Option<Rejoin>>,
-    cluster: RwLock<Option<ClusterView>>,
+    schema_paths: Slot<Vec<PathBuf>>,
+    rejoin: Slot<Option<Rejoin>>,
+    cluster: Slot<Option<ClusterView>>,
 }
 
 impl std::fmt::Debug for NodeHooks {
@@ -154,46 +180,27 @@ impl std::fmt::Debug for NodeHooks {
 
 impl NodeHooks {
     pub fn schema_paths(&self) -> Vec<PathBuf> {
-        match self.schema_paths.read() {
-            Ok(paths) => paths.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.schema_paths.get()
     }
 
     pub fn set_schema_paths(&self, paths: Vec<PathBuf>) {
-        match self.schema_paths.write() {
-            Ok(mut slot) => *slot = paths,
-            Err(poisoned) => *poisoned.into_inner() = paths,
-        }
+        self.schema_paths.set(paths);
     }
 
     pub fn rejoin(&self) -> Option<Rejoin> {
-        match self.rejoin.read() {
-            Ok(rejoin) => rejoin.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.rejoin.get()
     }
 
     pub fn set_rejoin(&self, rejoin: Rejoin) {
-        match self.rejoin.write() {
-            Ok(mut slot) => *slot = Some(rejoin),
-            Err(poisoned) => *poisoned.into_inner() = Some(rejoin),
-        }
+        self.rejoin.set(Some(rejoin));
     }
 
     pub fn set_cluster(&self, view: ClusterView) {
-        match self.cluster.write() {
-            Ok(mut slot) => *slot = Some(view),
-            Err(poisoned) => *poisoned.into_inner() = Some(view),
-        }
+        self.cluster.set(Some(view));
     }
 
     fn snapshot(&self) -> ClusterSnapshot {
-        let view = match self.cluster.read() {
-            Ok(view) => view.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        view.map(|view| view()).unwrap_or_default()
+        self.cluster.get().map(|view| view()).unwrap_or_default()
     }
 }
 

@@ -39,8 +39,9 @@ use super::errors::PgError;
 use crate::functions::user_error;
 use crate::translate::fold_identifier;
 
-/// A payload must be shorter than this many bytes.
-const MAX_PAYLOAD: usize = 8000;
+/// A payload must be shorter than this many bytes (PostgreSQL's limit;
+/// patina's own payloads keep to it too).
+pub(crate) const MAX_PAYLOAD: usize = 8000;
 /// PostgreSQL's NAMEDATALEN - 1.
 const MAX_CHANNEL: usize = 63;
 /// Notifications a session may have waiting before more are dropped.
@@ -178,7 +179,7 @@ pub(crate) fn savepoint_name(sql: &str) -> String {
 
 /// Where `pg_notify` on one connection puts what it is asked to send; the
 /// session running the statement takes it out afterwards.
-pub(crate) type Outbox = Arc<Mutex<Vec<(String, String)>>>;
+pub(crate) type Outbox = super::outbox::Outbox<(String, String)>;
 
 /// Registers `pg_notify(channel, payload)` on `conn`, queueing into
 /// `outbox`. Returns the empty text PostgreSQL's `void` prints as.
@@ -190,17 +191,9 @@ pub(crate) fn register(conn: &Connection, outbox: Outbox) -> rusqlite::Result<()
         let payload = payload.unwrap_or_default();
         check(&channel, &payload)
             .map_err(|error| user_error(crate::Error::InvalidParameterValue(error.message)))?;
-        outbox
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((channel, payload));
+        outbox.push((channel, payload));
         Ok(String::new())
     })
-}
-
-/// Takes what `pg_notify` queued in `outbox`.
-pub(crate) fn take(outbox: &Outbox) -> Vec<(String, String)> {
-    std::mem::take(&mut *outbox.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
 struct Listener {

@@ -16,6 +16,10 @@
 //! included) as PostgreSQL prints it as text (`\x…` for bytea, ISO dates
 //! and times); non-finite floats and numerics as strings (`"NaN"`).
 //! `origin` and `db_version` name the transaction that wrote the row.
+//! A payload stays under PostgreSQL's 8000 bytes: a change whose values
+//! would not fit comes without `columns` and with `"truncated":true` (the
+//! listener reads the row by its key), and one whose key alone would not
+//! fit without `pk` either (the listener reads the table again).
 //!
 //! Notifications go out in the order this node commits: its own
 //! transactions and the merges of other nodes' versions (so replaying a
@@ -35,7 +39,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::database::Database;
 use super::errors::PgError;
-use super::notify::{Notification, NotifyCommand, RESERVED_PREFIX};
+use super::notify::{MAX_PAYLOAD, Notification, NotifyCommand, RESERVED_PREFIX};
 use super::row_changes::{Committed, RowChange, RowOp, TableWatch};
 use crate::translate::Catalog;
 use crate::types::{PgType, Scalar};
@@ -149,21 +153,33 @@ fn publish(db: &Database, committed: &Committed) {
     }
 }
 
-/// The JSON payload of one row change (keys in a fixed order).
+/// The JSON payload of one row change (keys in a fixed order), under
+/// [`MAX_PAYLOAD`] bytes.
 fn payload(row: &RowChange, types: &HashMap<String, PgType>) -> String {
     let op = match row.op {
         RowOp::Insert => "insert",
         RowOp::Update => "update",
         RowOp::Delete => "delete",
     };
-    format!(
-        r#"{{"table":{},"op":"{op}","pk":{},"columns":{},"origin":{},"db_version":{}}}"#,
-        string(&row.table),
-        object(&row.pk, types),
-        object(&row.columns, types),
+    let head = format!(r#"{{"table":{},"op":"{op}""#, string(&row.table));
+    let tail = format!(
+        r#""origin":{},"db_version":{}}}"#,
         string(&row.origin),
         row.db_version
-    )
+    );
+    let pk = object(&row.pk, types);
+    let whole = format!(
+        r#"{head},"pk":{pk},"columns":{},{tail}"#,
+        object(&row.columns, types)
+    );
+    if whole.len() < MAX_PAYLOAD {
+        return whole;
+    }
+    let keyed = format!(r#"{head},"pk":{pk},"truncated":true,{tail}"#);
+    if keyed.len() < MAX_PAYLOAD {
+        return keyed;
+    }
+    format!(r#"{head},"truncated":true,{tail}"#)
 }
 
 fn object(pairs: &[(String, Value)], types: &HashMap<String, PgType>) -> String {
@@ -286,6 +302,36 @@ mod tests {
         assert_eq!(
             payload(&row, &types),
             r#"{"table":"t","op":"update","pk":{"id":1},"columns":{"ok":true,"note":null},"origin":"ab12","db_version":9}"#
+        );
+    }
+
+    #[test]
+    fn payloads_stay_under_postgres_limit() {
+        let types: HashMap<String, PgType> = [
+            ("id".to_owned(), PgType::TEXT),
+            ("note".to_owned(), PgType::TEXT),
+        ]
+        .into();
+        let row = |id: &str, note: &str| RowChange {
+            table: "t".into(),
+            op: RowOp::Insert,
+            pk: vec![("id".into(), Value::Text(id.into()))],
+            columns: vec![
+                ("id".into(), Value::Text(id.into())),
+                ("note".into(), Value::Text(note.into())),
+            ],
+            origin: "ab12".into(),
+            db_version: 3,
+        };
+        let fits = payload(&row("k", &"x".repeat(7800)), &types);
+        assert!(fits.len() < MAX_PAYLOAD && fits.contains(r#""columns""#));
+        assert_eq!(
+            payload(&row("k", &"x".repeat(8000)), &types),
+            r#"{"table":"t","op":"insert","pk":{"id":"k"},"truncated":true,"origin":"ab12","db_version":3}"#
+        );
+        assert_eq!(
+            payload(&row(&"k".repeat(8000), "x"), &types),
+            r#"{"table":"t","op":"insert","truncated":true,"origin":"ab12","db_version":3}"#
         );
     }
 }

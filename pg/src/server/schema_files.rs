@@ -84,6 +84,10 @@ pub fn read(paths: &[PathBuf]) -> Result<Vec<SchemaFile>, SchemaFilesError> {
     Ok(files)
 }
 
+/// Plans (and runs) of one reload at most, when the schema changes
+/// under it.
+const PLAN_ATTEMPTS: usize = 3;
+
 impl Database {
     /// Reads the schema files at `paths` and brings the live schema up to
     /// them in one transaction.
@@ -92,22 +96,35 @@ impl Database {
         paths: &[PathBuf],
     ) -> Result<SchemaReport, SchemaFilesError> {
         let files = read(paths)?;
-        let indexes = self.index_names().map_err(|e| SchemaFilesError::Read {
-            path: self.path().display().to_string(),
-            source: io::Error::other(e),
-        })?;
-        let steps = plan_schema(&files, &*self.tables(), &indexes)?;
-        let report = SchemaReport {
+        let mut attempt = 1;
+        let steps = loop {
+            let indexes = self.index_names().map_err(|e| SchemaFilesError::Read {
+                path: self.path().display().to_string(),
+                source: io::Error::other(e),
+            })?;
+            let steps = plan_schema(&files, &*self.tables(), &indexes)?;
+            if steps.is_empty() {
+                break steps;
+            }
+            match self.run_steps(&steps).await {
+                Ok(()) => break steps,
+                // The same change arrived from another node between the
+                // plan and its run (the schema is replicated): plan again.
+                Err(SchemaFilesError::Failed { code, .. })
+                    if attempt < PLAN_ATTEMPTS && ["42701", "42P07"].contains(&code.as_str()) =>
+                {
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        for step in &steps {
+            tracing::info!(file = %step.file, change = %step.summary, "schema file applied");
+        }
+        Ok(SchemaReport {
             files: files.into_iter().map(|f| f.path).collect(),
             steps,
-        };
-        if !report.steps.is_empty() {
-            self.run_steps(&report.steps).await?;
-            for step in &report.steps {
-                tracing::info!(file = %step.file, change = %step.summary, "schema file applied");
-            }
-        }
-        Ok(report)
+        })
     }
 
     async fn run_steps(&self, steps: &[SchemaStep]) -> Result<(), SchemaFilesError> {

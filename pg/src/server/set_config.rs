@@ -4,13 +4,11 @@
 //! statement succeeded (as `SET`, or `SET LOCAL` when `is_local`, which
 //! outside a transaction block lasts no longer than the statement).
 
-use std::sync::{Arc, Mutex, PoisonError};
-
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 
 /// A queued change: (name, value, is_local).
-pub(crate) type SettingsOutbox = Arc<Mutex<Vec<(String, String, bool)>>>;
+pub(crate) type SettingsOutbox = super::outbox::Outbox<(String, String, bool)>;
 
 pub(crate) fn register(conn: &Connection, outbox: SettingsOutbox) -> rusqlite::Result<()> {
     conn.create_scalar_function("set_config", 3, FunctionFlags::SQLITE_UTF8, move |ctx| {
@@ -23,16 +21,7 @@ pub(crate) fn register(conn: &Connection, outbox: SettingsOutbox) -> rusqlite::R
             ));
         };
         let value = value.unwrap_or_default();
-        outbox.lock().unwrap_or_else(PoisonError::into_inner).push((
-            name.to_lowercase(),
-            value.clone(),
-            local.unwrap_or(false),
-        ));
+        outbox.push((name.to_lowercase(), value.clone(), local.unwrap_or(false)));
         Ok(value)
     })
-}
-
-/// Takes the changes queued in `outbox`.
-pub(crate) fn take(outbox: &SettingsOutbox) -> Vec<(String, String, bool)> {
-    std::mem::take(&mut *outbox.lock().unwrap_or_else(PoisonError::into_inner))
 }

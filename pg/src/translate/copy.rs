@@ -7,7 +7,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use super::words::Words;
+use super::words::{Words, table_name};
 use crate::error::Error;
 
 /// A parsed `COPY` statement.
@@ -35,6 +35,9 @@ pub enum CopySource {
     },
     /// `COPY (SELECT …) TO`
     Query(String),
+    /// `COPY patina.backup TO STDOUT`: a consistent snapshot of the node's
+    /// database file, its bytes as the data.
+    Backup,
 }
 
 /// Where a COPY reads or writes.
@@ -122,6 +125,25 @@ pub fn is_copy(sql: &str) -> bool {
             .is_none_or(|c| !c.is_alphanumeric() && c != '_')
 }
 
+/// The rest of `COPY patina.backup`: only `TO STDOUT`, without options
+/// (the data is the file's bytes, in no COPY format).
+fn backup(p: &mut Words) -> Result<CopyStatement, Error> {
+    if !(p.eat_word("TO") && p.eat_word("STDOUT")) {
+        return Err(Error::Unsupported(
+            "patina.backup other than COPY patina.backup TO STDOUT".into(),
+        ));
+    }
+    p.end().map_err(|_| {
+        Error::Unsupported("options of COPY patina.backup (its data is the database file)".into())
+    })?;
+    Ok(CopyStatement {
+        source: CopySource::Backup,
+        from: false,
+        endpoint: Endpoint::Client,
+        options: resolve(Vec::new(), false)?,
+    })
+}
+
 /// Parses a COPY statement.
 pub fn parse_copy(sql: &str) -> Result<CopyStatement, Error> {
     let mut p = Words::new(sql)?;
@@ -129,7 +151,11 @@ pub fn parse_copy(sql: &str) -> Result<CopyStatement, Error> {
     let source = if p.eat(&Token::LParen) {
         CopySource::Query(p.parenthesized_text()?)
     } else {
-        let name = p.name()?;
+        let parts = p.qualified_name()?;
+        if parts == ["patina", "backup"] {
+            return backup(&mut p);
+        }
+        let name = table_name(&parts)?;
         let columns = if p.eat(&Token::LParen) {
             p.name_list()?
         } else {

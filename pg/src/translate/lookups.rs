@@ -191,17 +191,18 @@ const LOOKUPS: &[Lookup] = &[
         PgType::INT8.array_of(),
         "pg_series($1, $2, $3)",
     ),
-    lookup(
-        "__patina_generate_series",
-        &[PgType::TIMESTAMP, PgType::TIMESTAMP, PgType::INTERVAL],
-        PgType::TIMESTAMP.array_of(),
-        "pg_time_series($1, $2, $3, 'timestamp without time zone')",
-    ),
+    // timestamptz first: PostgreSQL's preferred type for `date` arguments
     lookup(
         "__patina_generate_series",
         &[PgType::TIMESTAMPTZ, PgType::TIMESTAMPTZ, PgType::INTERVAL],
         PgType::TIMESTAMPTZ.array_of(),
         "pg_time_series($1, $2, $3, 'timestamp with time zone')",
+    ),
+    lookup(
+        "__patina_generate_series",
+        &[PgType::TIMESTAMP, PgType::TIMESTAMP, PgType::INTERVAL],
+        PgType::TIMESTAMP.array_of(),
+        "pg_time_series($1, $2, $3, 'timestamp without time zone')",
     ),
     lookup(
         "pg_get_serial_sequence",
@@ -367,9 +368,22 @@ impl Translator<'_> {
                 Ty::Unknown => true,
             })
         };
-        let Some(lookup) = LOOKUPS
-            .iter()
-            .find(|l| l.name == name && l.params.len() == args.len() && fits(l.params))
+        // as PostgreSQL: an exact match of the known types first, else
+        // the first that takes them by implicit casts
+        let exact = |params: &[PgType]| {
+            types
+                .iter()
+                .zip(params)
+                .all(|(ty, param)| ty.known().is_none_or(|t| t == *param))
+        };
+        let candidates = || {
+            LOOKUPS
+                .iter()
+                .filter(|l| l.name == name && l.params.len() == args.len() && fits(l.params))
+        };
+        let Some(lookup) = candidates()
+            .find(|l| exact(l.params))
+            .or_else(|| candidates().next())
         else {
             let shown: Vec<String> = types
                 .iter()

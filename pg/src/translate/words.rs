@@ -141,15 +141,17 @@ impl Words {
 
     /// A table name: `t`, `public.t`.
     pub(crate) fn name(&mut self) -> Result<String, Error> {
-        let mut name = self.ident()?;
+        let parts = self.qualified_name()?;
+        table_name(&parts)
+    }
+
+    /// A possibly qualified name, its parts folded.
+    pub(crate) fn qualified_name(&mut self) -> Result<Vec<String>, Error> {
+        let mut parts = vec![self.ident()?];
         while self.eat(&Token::Period) {
-            let part = self.ident()?;
-            if name != "public" {
-                return Err(Error::UndefinedTable(format!("{name}.{part}")));
-            }
-            name = part;
+            parts.push(self.ident()?);
         }
-        Ok(name)
+        Ok(parts)
     }
 
     /// `a, b)` after an opening parenthesis.
@@ -194,6 +196,15 @@ impl Words {
             }
         }
         Err(Error::Syntax("syntax error at end of input".into()))
+    }
+}
+
+/// The table a qualified name names: unqualified or in `public`.
+pub(crate) fn table_name(parts: &[String]) -> Result<String, Error> {
+    match parts {
+        [name] => Ok(name.clone()),
+        [schema, name] if schema == "public" => Ok(name.clone()),
+        _ => Err(Error::UndefinedTable(parts.join("."))),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Applying a batch of remote versions: in one transaction when it can,
-//! else item by item, so one version the store refuses (a table this node
-//! does not have yet) does not hold back the rest.
+//! else item by item, so one version the store refuses (written under a
+//! key this node does not have yet) does not hold back the rest. Versions
+//! that need a table or column still on its way are kept by the store
+//! until it arrives (`MergeOutcome::versions_kept`).
 
 use std::ops::RangeInclusive;
 
@@ -17,7 +19,15 @@ pub(super) async fn apply<S: Storage>(storage: &S, batch: Vec<Versions>) -> Appl
         .map(|item| (item.site_id(), item.versions()))
         .collect();
     let error = match storage.merge(batch.clone()).await {
-        Ok(_) => return items.into_iter().map(|(s, v)| (s, v, true)).collect(),
+        Ok(outcome) => {
+            if outcome.versions_kept > 0 {
+                tracing::info!(
+                    kept = outcome.versions_kept,
+                    "kept remote versions until the table or column they need arrives"
+                );
+            }
+            return items.into_iter().map(|(s, v)| (s, v, true)).collect();
+        }
         Err(error) => error,
     };
     if batch.len() == 1 {

@@ -196,7 +196,10 @@ impl<S: Storage> Agent<S> {
                 let storage = storage.clone();
                 let report = report_tx.clone();
                 tokio::spawn(async move {
+                    let started = Instant::now();
+                    let versions = batch.len();
                     let results = apply::apply(storage.as_ref(), batch).await;
+                    tracing::debug!(versions, took = ?started.elapsed(), "applied a batch");
                     let _ = report.send(Report::Applied(results)).await;
                 });
             }
@@ -302,7 +305,9 @@ fn drive(node: &mut Node, transport: &Transport, sessions: &mpsc::Sender<Report>
         let transport = transport.clone();
         let sessions = sessions.clone();
         tokio::spawn(async move {
+            let started = Instant::now();
             let ok = sync_with(&transport, peer, request, &sessions).await;
+            tracing::debug!(%peer, ok, took = ?started.elapsed(), "sync session ended");
             let _ = sessions.send(Report::SyncEnded(peer, ok)).await;
         });
     }

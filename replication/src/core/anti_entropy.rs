@@ -64,7 +64,7 @@ impl AntiEntropy {
 
     /// When [`AntiEntropy::poll`] or [`AntiEntropy::expire`] has work.
     pub fn deadline(&self) -> Option<Instant> {
-        let priority = self.priority_since.filter(|_| self.slots() > 0);
+        let priority = self.priority_since.filter(|_| self.open.is_empty());
         let sessions = self.open.values().map(|s| s.deadline);
         let served = self.served.iter().map(|(_, at)| *at);
         std::iter::once(self.next_round)
@@ -78,9 +78,13 @@ impl AntiEntropy {
         self.behind
     }
 
-    /// Opens the sessions due at `now`: priority peers whenever a slot is
-    /// free; at each round, random picks from `up` (members with no session
-    /// with this node either way) up to `sync_peers` open sessions. Rounds
+    /// Opens the sessions due at `now`: a priority peer whenever no session
+    /// is open (one at a time: each was prioritized for holding what this
+    /// node lacks, and sessions open together would all stream it); at each
+    /// round, unless an open session is bringing data or a priority peer
+    /// was just picked (another would likely stream the same), random
+    /// picks from `up` (members with no session with this node either way)
+    /// up to `sync_peers` open sessions. Rounds
     /// come every `sync_interval`, or `sync_interval_behind` while behind,
     /// jittered. With `active` false (this node left) nothing opens.
     pub fn poll<R: Rng>(
@@ -106,20 +110,20 @@ impl AntiEntropy {
             return Vec::new();
         }
         let mut chosen = Vec::new();
-        if self.priority_since.is_some_and(|at| at <= now) || round {
-            while chosen.len() < self.slots() {
-                let Some(peer) = self.priority.pop_first() else {
-                    break;
-                };
-                if !self.open.contains_key(&peer) && !chosen.contains(&peer) {
+        let due = self.priority_since.is_some_and(|at| at <= now) || round;
+        if due && self.open.is_empty() && self.slots() > 0 {
+            while let Some(peer) = self.priority.pop_first() {
+                if !self.open.contains_key(&peer) {
                     chosen.push(peer);
+                    break;
                 }
             }
-            if self.priority.is_empty() {
-                self.priority_since = None;
-            }
         }
-        if round {
+        if self.priority.is_empty() {
+            self.priority_since = None;
+        }
+        let streaming = self.open.values().any(|s| s.brought_data);
+        if round && chosen.is_empty() && !streaming {
             let candidates: Vec<SocketAddr> = up
                 .iter()
                 .filter(|peer| {
@@ -317,6 +321,26 @@ mod tests {
         assert!(ae.is_open(&addr(9)));
         ae.prioritize(addr(9), now);
         assert!(ae.deadline() > Some(now));
+    }
+
+    #[test]
+    fn priority_peers_open_one_at_a_time_and_rounds_wait_while_data_streams() {
+        let (mut ae, mut rng, now) = setup();
+        for p in 1..=3 {
+            ae.prioritize(addr(p), now);
+        }
+        assert_eq!(ae.poll(now, &[], true, &mut rng), vec![addr(1)]);
+        assert!(ae.deadline() > Some(now), "the others wait for it");
+        ae.received(addr(1), true);
+        let round = now + Duration::from_secs(2);
+        let up = [addr(4), addr(5)];
+        assert!(ae.poll(round, &up, true, &mut rng).is_empty());
+        ae.ended(addr(1), round);
+        assert_eq!(ae.deadline(), Some(now), "the next one is due at once");
+        assert_eq!(ae.poll(round, &up, true, &mut rng), vec![addr(2)]);
+        ae.ended(addr(2), round);
+        assert_eq!(ae.poll(round, &up, true, &mut rng), vec![addr(3)]);
+        assert_eq!(ae.deadline(), Some(ae.next_round));
     }
 
     #[test]

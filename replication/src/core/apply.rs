@@ -55,7 +55,7 @@ impl ApplyQueue {
 
 #[cfg(test)]
 mod tests {
-    use patina_store::{Change, ChangeSet, SiteId, Value};
+    use patina_store::{Change, ChangeSet, Keys, SiteId, Value};
 
     use super::*;
 
@@ -73,6 +73,7 @@ mod tests {
             site_id: SiteId([1; 16]),
             db_version: version,
             changes: vec![change; rows],
+            keys: Keys::new(),
         })
     }
 

@@ -1,7 +1,7 @@
 //! Cutting versions into chunks that travel, and grouping chunks into
 //! messages, by an estimate of their encoded size.
 
-use patina_store::{Change, ChangeSet, Value, Versions};
+use patina_store::{Change, ChangeSet, Keys, Value, Versions};
 
 use crate::message::Chunk;
 
@@ -29,11 +29,20 @@ pub fn change_size(change: &Change) -> usize {
         + value_size(&change.value)
 }
 
+/// An estimate of the encoded size of a version's keys (every part of it
+/// carries them).
+fn keys_size(keys: &Keys) -> usize {
+    5 + keys
+        .iter()
+        .map(|(table, key)| table.len() + 10 + key.iter().map(|c| c.len() + 5).sum::<usize>())
+        .sum::<usize>()
+}
+
 /// An estimate of a chunk's encoded size.
 pub fn chunk_size(chunk: &Chunk) -> usize {
     match chunk {
-        Chunk::Changes { changes, .. } => {
-            CHUNK_OVERHEAD + changes.iter().map(change_size).sum::<usize>()
+        Chunk::Changes { changes, keys, .. } => {
+            CHUNK_OVERHEAD + keys_size(keys) + changes.iter().map(change_size).sum::<usize>()
         }
         Chunk::Cleared { .. } => CHUNK_OVERHEAD,
     }
@@ -58,8 +67,10 @@ pub fn chunk_versions(versions: Vec<Versions>, max_bytes: usize) -> Vec<Chunk> {
                 site_id,
                 db_version,
                 changes,
+                keys,
             }) => {
-                let groups = split(changes, max_bytes.saturating_sub(CHUNK_OVERHEAD));
+                let overhead = CHUNK_OVERHEAD + keys_size(&keys);
+                let groups = split(changes, max_bytes.saturating_sub(overhead));
                 let parts = u32::try_from(groups.len()).unwrap_or(u32::MAX);
                 for (part, changes) in (0..parts).zip(groups) {
                     chunks.push(Chunk::Changes {
@@ -68,6 +79,7 @@ pub fn chunk_versions(versions: Vec<Versions>, max_bytes: usize) -> Vec<Chunk> {
                         part,
                         parts,
                         changes,
+                        keys: keys.clone(),
                     });
                 }
             }
@@ -138,6 +150,7 @@ mod tests {
             site_id: SiteId([1; 16]),
             db_version: version,
             changes,
+            keys: Keys::new(),
         })
     }
 

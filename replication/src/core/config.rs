@@ -45,6 +45,17 @@ pub struct Config {
     /// it announces itself to the bootstrap addresses and to the members it
     /// knows as down this often.
     pub rejoin_interval: Duration,
+    /// Members seen down are announced to ([`Config::recontact_members`]
+    /// of them at a time; all of them and the bootstrap addresses while
+    /// this node knows no active member) this often right after a member
+    /// was lost; the period doubles every [`Config::recontact_doubling`]
+    /// since, up to [`Config::recontact_slow`] (or
+    /// [`Config::rejoin_interval`] while alone). This replaces foca's
+    /// `periodic_announce_to_down_members`, which is ignored.
+    pub recontact_fast: Duration,
+    pub recontact_doubling: Duration,
+    pub recontact_slow: Duration,
+    pub recontact_members: usize,
     /// SWIM (foca) settings.
     pub swim: foca::Config,
 }
@@ -53,13 +64,11 @@ impl Config {
     /// Settings for a cluster of about `cluster_size` nodes: foca's LAN
     /// profile (probe every second, suspicion scaled by cluster size) with
     /// packets sized for QUIC datagrams and members seen down re-contacted
-    /// every 2 s, so a healed partition rejoins on its own, soon.
+    /// every 250 ms at first, backing off to every 2 s, so a healed
+    /// partition rejoins on its own, soon.
     pub fn for_cluster_size(cluster_size: NonZeroU32) -> Config {
         let mut swim = foca::Config::new_lan(cluster_size);
         swim.max_packet_size = NonZeroUsize::new(SWIM_MAX_PACKET).unwrap_or(NonZeroUsize::MIN);
-        if let Some(down) = swim.periodic_announce_to_down_members.as_mut() {
-            down.frequency = Duration::from_secs(2);
-        }
         Config {
             direct_broadcast_limit: 32,
             fanout: 3,
@@ -73,6 +82,10 @@ impl Config {
             max_apply_changes: 10_000,
             max_pending_bytes: 64 * 1024 * 1024,
             rejoin_interval: Duration::from_secs(5),
+            recontact_fast: Duration::from_millis(250),
+            recontact_doubling: Duration::from_secs(5),
+            recontact_slow: Duration::from_secs(2),
+            recontact_members: 2,
             swim,
         }
     }

@@ -16,7 +16,8 @@
 //!   waiting for the rest of their version.
 //! - `broadcast`: the outgoing batch window and random fan-out.
 //! - `anti_entropy`: sync rounds, sessions opened and served.
-//! - `apply`: batches of complete versions; `timers`: the SWIM timer queue.
+//! - `apply`: batches of complete versions; `timers`: the SWIM timer queue;
+//!   `recontact`: how often members seen down are announced to.
 
 mod anti_entropy;
 mod apply;
@@ -26,6 +27,7 @@ mod config;
 mod membership;
 mod node;
 mod reassembly;
+mod recontact;
 mod timers;
 
 pub use chunk::{batch_chunks, change_size, chunk_size, chunk_versions};

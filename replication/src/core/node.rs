@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use foca::{Foca, NoCustomBroadcast, OwnedNotification, PostcardCodec};
 use patina_store::{ChangeSet, SiteId, Versions};
@@ -19,6 +19,7 @@ use super::chunk::chunk_versions;
 use super::config::Config;
 use super::membership::{Event, Member, MemberState, Outbox};
 use super::reassembly::{Insert, Reassembly, Source};
+use super::recontact::Recontact;
 use super::timers::Timers;
 use crate::identity::NodeId;
 use crate::message::{Chunk, Message};
@@ -80,6 +81,9 @@ pub struct Node {
     bootstrap: Vec<SocketAddr>,
     /// While no member is active: when to announce again.
     rejoin_at: Option<Instant>,
+    recontact: Recontact,
+    /// When to announce to members seen down next (none while none is).
+    recontact_at: Option<Instant>,
     /// Versions merged into the store (or committed here).
     holdings: Holdings,
     have: SyncState,
@@ -118,7 +122,12 @@ impl Node {
     pub fn new(id: NodeId, have: SyncState, config: Config, seed: u64, now: Instant) -> Node {
         let mut rng = SmallRng::seed_from_u64(seed);
         let swim_rng = SmallRng::from_rng(&mut rng);
-        let swim = Foca::new(id, config.swim.clone(), swim_rng, PostcardCodec);
+        let recontact = Recontact::new(config.recontact_fast, config.recontact_doubling, now);
+        // The node announces to members seen down itself, on its own
+        // schedule (foca's is a fixed period).
+        let mut swim_config = config.swim.clone();
+        swim_config.periodic_announce_to_down_members = None;
+        let swim = Foca::new(id, swim_config, swim_rng, PostcardCodec);
         let holdings = Holdings::from_state(&have);
         let anti_entropy = AntiEntropy::new(&config, &mut rng, now);
         Node {
@@ -136,6 +145,8 @@ impl Node {
             left: false,
             bootstrap: Vec::new(),
             rejoin_at: None,
+            recontact,
+            recontact_at: None,
             transmits: VecDeque::new(),
             syncs: VecDeque::new(),
             events: VecDeque::new(),
@@ -172,8 +183,43 @@ impl Node {
         }
         self.announce(self.bootstrap.clone(), now);
         if self.swim.num_members() == 0 {
-            self.rejoin_at = Some(now + self.config.rejoin_interval);
+            self.rejoin_at = Some(now + self.rejoin_period(now));
         }
+    }
+
+    /// While this node knows no active member: how long until it announces
+    /// again.
+    fn rejoin_period(&self, now: Instant) -> Duration {
+        self.recontact.period(now, self.config.rejoin_interval)
+    }
+
+    /// Announces to a few members seen down, if it is time (and this node
+    /// has active members: while alone, rejoining announces to all of
+    /// them), and schedules the next round while any is down.
+    fn recontact_down(&mut self, now: Instant) {
+        if self.recontact_at.is_some_and(|at| at > now) {
+            return;
+        }
+        let up = self.up_addrs(|_| true);
+        let mut down: Vec<SocketAddr> = self
+            .swim
+            .iter_membership_state()
+            .filter(|m| m.state() == foca::State::Down && !up.contains(&m.id().addr))
+            .map(|m| m.id().addr)
+            .collect();
+        down.sort();
+        down.dedup();
+        if down.is_empty() || self.left {
+            self.recontact_at = None;
+            return;
+        }
+        if self.recontact_at.is_some() && self.swim.num_members() > 0 {
+            let targets = choose(&mut self.rng, &down, self.config.recontact_members);
+            tracing::trace!(?targets, "announcing to members seen down");
+            self.announce(targets, now);
+        }
+        let period = self.recontact.period(now, self.config.recontact_slow);
+        self.recontact_at = Some(now + period);
     }
 
     fn announce(&mut self, addrs: Vec<SocketAddr>, now: Instant) {
@@ -397,10 +443,11 @@ impl Node {
                 tracing::debug!(count = addrs.len(), "no active member: announcing again");
                 self.announce(addrs, now);
                 if self.swim.num_members() == 0 {
-                    self.rejoin_at = Some(now + self.config.rejoin_interval);
+                    self.rejoin_at = Some(now + self.rejoin_period(now));
                 }
             }
         }
+        self.recontact_down(now);
     }
 
     /// When [`Node::handle_timeout`] must next be called.
@@ -410,6 +457,7 @@ impl Node {
             self.broadcast.deadline(),
             self.anti_entropy.deadline(),
             self.rejoin_at,
+            self.recontact_at,
         ]
         .into_iter()
         .flatten()
@@ -515,6 +563,7 @@ impl Node {
                 part,
                 parts,
                 changes,
+                keys,
             } => {
                 let (site, version) = (*site, *version);
                 if site == own
@@ -525,7 +574,7 @@ impl Node {
                 }
                 self.note_version(site, version, now);
                 if (*part, *parts) == (0, 1) && version > 0 {
-                    self.complete(site, version, changes.clone());
+                    self.complete(site, version, changes.clone(), keys.clone());
                     return true;
                 }
                 match self
@@ -545,7 +594,7 @@ impl Node {
                         true
                     }
                     Ok(Insert::Complete(changes)) => {
-                        self.complete(site, version, changes);
+                        self.complete(site, version, changes, keys.clone());
                         true
                     }
                 }
@@ -598,13 +647,20 @@ impl Node {
         }
     }
 
-    fn complete(&mut self, site: SiteId, version: u64, changes: Vec<patina_store::Change>) {
+    fn complete(
+        &mut self,
+        site: SiteId,
+        version: u64,
+        changes: Vec<patina_store::Change>,
+        keys: patina_store::Keys,
+    ) {
         self.pending.insert(site, version..=version);
         self.reassembly.discard_version(site, version);
         self.apply.push(Versions::Changed(ChangeSet {
             site_id: site,
             db_version: version,
             changes,
+            keys,
         }));
     }
 
@@ -621,7 +677,8 @@ impl Node {
             match &notification {
                 OwnedNotification::Idle if !self.left => {
                     tracing::info!("no active member left");
-                    self.rejoin_at = Some(now + self.config.rejoin_interval);
+                    self.recontact.lost(now);
+                    self.rejoin_at = Some(now + self.rejoin_period(now));
                 }
                 OwnedNotification::Active => {
                     tracing::info!(id = %self.id(), "joined the cluster");
@@ -633,12 +690,22 @@ impl Node {
                     // restart: whatever either side lacks, fetch it now.
                     self.anti_entropy.prioritize(id.addr, now);
                 }
-                OwnedNotification::MemberDown(id) => tracing::info!(%id, "member down"),
+                OwnedNotification::MemberDown(id) => {
+                    tracing::info!(%id, "member down");
+                    self.recontact.lost(now);
+                    self.recontact_at = Some(now + self.config.recontact_fast);
+                }
                 OwnedNotification::Rename(old, new) => {
                     tracing::debug!(%old, %new, "member renamed")
                 }
                 OwnedNotification::Rejoin(id) => {
-                    tracing::info!(%id, "declared down; rejoined with a renewed identity")
+                    tracing::info!(%id, "declared down; rejoined with a renewed identity");
+                    // Whoever declared us down answered an announce: the
+                    // others lost may be reachable again too.
+                    self.recontact_at = Some(now);
+                    if self.rejoin_at.is_some() {
+                        self.rejoin_at = Some(now);
+                    }
                 }
                 OwnedNotification::Defunct => tracing::info!("this node is down"),
                 _ => {}
@@ -649,3 +716,6 @@ impl Node {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

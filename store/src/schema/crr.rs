@@ -18,8 +18,6 @@
 //! node's highest entry is never removed, so it is the last committed
 //! db_version.
 
-use std::collections::HashMap;
-
 use rusqlite::Connection;
 
 use crate::capture::{ASSIGN_DB_VERSION, TXN_VERSION};
@@ -69,20 +67,50 @@ pub(crate) struct TableSql {
     pub life_put: String,
     pub row_create: String,
     pub row_delete: String,
-    value_set: HashMap<String, String>,
-    clock_set: HashMap<String, String>,
+    /// [`values_update`] and [`clocks_update`] of every value column.
+    pub values_put: String,
+    pub clocks_put: String,
 }
 
-impl TableSql {
-    /// `UPDATE t SET column = ?k+1 WHERE key`.
-    pub fn value_set(&self, column: &str) -> Option<&str> {
-        self.value_set.get(column).map(String::as_str)
-    }
+/// `UPDATE t SET c = ?k+1, d = ?k+2, … WHERE key`: new values of `columns`.
+pub(crate) fn values_update(table: &str, pk: &[String], columns: &[&String]) -> String {
+    let k = pk.len();
+    let sets: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{} = ?{}", ident(c), k + 1 + i))
+        .collect();
+    format!(
+        "UPDATE {} SET {} WHERE {}",
+        ident(table),
+        sets.join(", "),
+        params_match("", pk, 1)
+    )
+}
 
-    /// Sets the clock of `column`: `?k+1..?k+3` = col_version, db_version, site.
-    pub fn clock_set(&self, column: &str) -> Option<&str> {
-        self.clock_set.get(column).map(String::as_str)
-    }
+/// Sets the clocks of `columns` in the clock table `clock`, all written by
+/// db_version `?k+1` of site `?k+2`, with col_versions `?k+3, ?k+4, …`.
+pub(crate) fn clocks_update(clock: &str, pk: &[String], columns: &[&String]) -> String {
+    let k = pk.len();
+    let sets: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let [cv, dbv, site] = clock_columns(c).map(|n| ident(&n));
+            format!(
+                "{cv} = ?{}, {dbv} = ?{}, {site} = ?{}",
+                k + 3 + i,
+                k + 1,
+                k + 2
+            )
+        })
+        .collect();
+    format!(
+        "UPDATE {} SET {} WHERE {}",
+        ident(clock),
+        sets.join(", "),
+        params_match("", pk, 1)
+    )
 }
 
 impl TableInfo {
@@ -364,9 +392,10 @@ fn clear_column_clocks(columns: &[String]) -> Vec<String> {
 }
 
 impl TableSql {
-    fn new(name: &str, clock: &str, pk: &[String], columns: &[String]) -> TableSql {
+    fn new(name: &str, name_clock: &str, pk: &[String], columns: &[String]) -> TableSql {
         let table = ident(name);
-        let clock = ident(clock);
+        let clock = ident(name_clock);
+        let all: Vec<&String> = columns.iter().collect();
         let k = pk.len();
         let key = params_match("", pk, 1);
         let keys = column_list("", pk);
@@ -389,15 +418,6 @@ impl TableSql {
             "__patina_cl_site = excluded.__patina_cl_site".to_owned(),
         ];
         life_sets.extend(clear_column_clocks(columns));
-        let clock_set = |column: &str| {
-            let [cv, dbv, site] = clock_columns(column).map(|n| ident(&n));
-            format!(
-                "UPDATE {clock} SET {cv} = ?{}, {dbv} = ?{}, {site} = ?{} WHERE {key}",
-                k + 1,
-                k + 2,
-                k + 3
-            )
-        };
         TableSql {
             row_state: format!(
                 "SELECT {} FROM {clock} c LEFT JOIN {table} t ON {} WHERE {}",
@@ -415,14 +435,8 @@ impl TableSql {
             ),
             row_create: format!("INSERT OR IGNORE INTO {table} ({keys}) VALUES ({key_params})"),
             row_delete: format!("DELETE FROM {table} WHERE {key}"),
-            value_set: columns
-                .iter()
-                .map(|c| {
-                    let sql = format!("UPDATE {table} SET {} = ?{} WHERE {key}", ident(c), k + 1);
-                    (c.clone(), sql)
-                })
-                .collect(),
-            clock_set: columns.iter().map(|c| (c.clone(), clock_set(c))).collect(),
+            values_put: values_update(name, pk, &all),
+            clocks_put: clocks_update(name_clock, pk, &all),
         }
     }
 }

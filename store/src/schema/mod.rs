@@ -16,9 +16,11 @@
 //! A table created without a primary key stays local: it lives on this node
 //! only and is not replicated (its rows have no identity to merge by).
 //! `rekey` gives one a key (`ALTER TABLE … ADD PRIMARY KEY`), which makes it
-//! replicated.
+//! replicated. `rebuild` gives a replicated table the cluster's key when
+//! two nodes created it with different ones.
 
 mod crr;
+mod rebuild;
 mod rekey;
 mod rules;
 mod shape;
@@ -27,7 +29,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::Connection;
 
-pub(crate) use crr::TableInfo;
+pub(crate) use crr::{TableInfo, clocks_update, values_update};
+pub(crate) use rebuild::adopt_key;
 pub(crate) use rekey::add_primary_key_sql;
 pub use rules::SchemaChange;
 pub(crate) use shape::is_internal;

@@ -339,6 +339,11 @@ impl Session {
         interruptible(&self.running, timeout, conn, statement, params)
     }
 
+    /// The node's database file.
+    pub fn database_path(&self) -> &std::path::Path {
+        self.db.path()
+    }
+
     /// Starts a read whose rows the caller steps through itself (COPY TO
     /// streams them, see `copy_out`): the connection it runs on (the
     /// writer, when the block holds it), what a CancelRequest interrupts,

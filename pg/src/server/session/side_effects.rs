@@ -8,7 +8,7 @@ impl Session {
     /// Applies what `set_config` queued while a statement ran, if it
     /// succeeded. A local one outside a block ends with the statement.
     pub(super) fn apply_set_config(&mut self, ok: bool) -> Result<(), PgError> {
-        let mut queued = set_config::take(&self.settings_outbox);
+        let mut queued = self.settings_outbox.take();
         queued.extend(self.db.take_writer_settings());
         if !ok {
             return Ok(());
@@ -25,7 +25,7 @@ impl Session {
     /// Takes what `pg_notify` queued while a statement ran: into the
     /// transaction's queue if it succeeded (sent now outside a block).
     pub(super) async fn collect_notifications(&mut self, ok: bool) -> Result<(), PgError> {
-        let mut queued = notify::take(&self.outbox);
+        let mut queued = self.outbox.take();
         queued.extend(self.db.take_writer_notifications());
         if !ok || queued.is_empty() {
             return Ok(());

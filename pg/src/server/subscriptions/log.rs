@@ -172,12 +172,31 @@ pub(crate) fn update_row(
         .map(drop)
 }
 
-pub(crate) fn delete_row(conn: &Connection, sub: &str, row_id: i64) -> rusqlite::Result<()> {
+/// Removes a result row; returns the keys of the rows it joined, by
+/// occurrence.
+pub(crate) fn delete_row(
+    conn: &Connection,
+    sub: &str,
+    row_id: i64,
+) -> rusqlite::Result<Vec<(usize, Vec<u8>)>> {
     conn.prepare_cached("DELETE FROM rows WHERE sub = ?1 AND row_id = ?2")?
         .execute(params![sub, row_id])?;
-    conn.prepare_cached("DELETE FROM row_keys WHERE sub = ?1 AND row_id = ?2")?
-        .execute(params![sub, row_id])
-        .map(drop)
+    let mut stmt = conn
+        .prepare_cached("DELETE FROM row_keys WHERE sub = ?1 AND row_id = ?2 RETURNING occ, k")?;
+    stmt.query_map(params![sub, row_id], occurrence_key)?
+        .collect()
+}
+
+/// The keys of the rows subscription `sub`'s result rows join, by
+/// occurrence, once per result row.
+pub(crate) fn held_keys(conn: &Connection, sub: &str) -> rusqlite::Result<Vec<(usize, Vec<u8>)>> {
+    let mut stmt = conn.prepare_cached("SELECT occ, k FROM row_keys WHERE sub = ?1")?;
+    stmt.query_map([sub], occurrence_key)?.collect()
+}
+
+fn occurrence_key(row: &rusqlite::Row<'_>) -> rusqlite::Result<(usize, Vec<u8>)> {
+    let occ: i64 = row.get(0)?;
+    Ok((usize::try_from(occ).unwrap_or(usize::MAX), row.get(1)?))
 }
 
 /// Appends change `change_id` to the log.

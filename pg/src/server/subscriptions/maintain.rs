@@ -1,12 +1,12 @@
 //! The subscriptions of one node and their upkeep: creating one from a
 //! planned query (materializing its result), and turning changed rows into
 //! result changes — for an incremental query by re-running it restricted
-//! to the changed keys and diffing with the materialized rows joining
-//! those keys; for any other by re-running it whole and diffing by
-//! content. Each change gets the subscription's next change id, is
-//! applied to the materialized result and appended to the log, in one
-//! transaction of `subscriptions.db` per batch; the caller publishes what
-//! this returns.
+//! to the changed keys the index ([`super::index`]) says can affect it and
+//! diffing with the materialized rows joining those keys; for any other by
+//! re-running it whole and diffing by content. Each change gets the
+//! subscription's next change id, is applied to the materialized result
+//! and appended to the log, in one transaction of `subscriptions.db` per
+//! batch; the caller publishes what this returns.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -17,6 +17,7 @@ use rusqlite::types::Value;
 use super::super::errors::PgError;
 use super::codec;
 use super::diff::{self, Current, Edit};
+use super::index::{Index, Target, Work};
 use super::log::{self, Record, StoredRow};
 use super::payload::{self, Op};
 use super::plan::{Mode, QueryPlan};
@@ -60,6 +61,8 @@ pub(crate) struct State {
     reader: Connection,
     subscriptions: BTreeMap<String, Subscription>,
     by_query: HashMap<String, String>,
+    /// Which incremental subscriptions changed rows can affect.
+    index: Index,
     /// Keeping a batch's changes failed: the next round re-diffs all.
     behind: bool,
 }
@@ -89,6 +92,7 @@ impl State {
             reader,
             subscriptions: BTreeMap::new(),
             by_query: HashMap::new(),
+            index: Index::default(),
             behind: false,
         }
     }
@@ -103,8 +107,24 @@ impl State {
         &self.reader
     }
 
-    /// Takes back a subscription loaded from the log, with its plan.
-    pub fn restore(&mut self, record: Record, plan: QueryPlan, keep: Option<Keep>) {
+    /// Takes back a subscription loaded from the log, with its plan:
+    /// indexes it and the rows its result holds.
+    pub fn restore(
+        &mut self,
+        record: Record,
+        plan: QueryPlan,
+        keep: Option<Keep>,
+    ) -> Result<(), PgError> {
+        if let Mode::Incremental(occurrences) = &plan.mode {
+            let held = log::held_keys(&self.log, &record.id).map_err(internal)?;
+            self.index.add(&record.id, occurrences);
+            for (occ, key) in held {
+                if let Some(occurrence) = occurrences.get(occ) {
+                    self.index
+                        .hold(&occurrence.table, key, (record.id.clone(), occ));
+                }
+            }
+        }
         self.by_query
             .insert(plan.normalized.clone(), record.id.clone());
         self.subscriptions.insert(
@@ -117,6 +137,7 @@ impl State {
                 _keep: keep,
             },
         );
+        Ok(())
     }
 
     /// The subscription sharing `normalized`'s query, if any.
@@ -165,7 +186,10 @@ impl State {
         }
         log::save(&tx, &record).map_err(internal)?;
         tx.commit().map_err(internal)?;
-        self.restore(record, plan, Some(keep));
+        if let Err(error) = self.restore(record, plan, Some(keep)) {
+            self.drop_subscription(&id);
+            return Err(error);
+        }
         Ok(id)
     }
 
@@ -227,36 +251,25 @@ impl State {
     /// have been missed). Subscriptions whose query no longer runs are
     /// dropped.
     pub fn changed(&mut self, changed: &Changed, everything: bool) -> Vec<Outgoing> {
-        let affected: Vec<String> = self
-            .subscriptions
-            .values()
-            .filter(|s| {
-                everything
-                    || s.plan
-                        .tables
-                        .iter()
-                        .any(|t| changed.contains_key(&t.to_lowercase()))
-            })
-            .map(|s| s.record.id.clone())
-            .collect();
-        if affected.is_empty() {
-            return Vec::new();
-        }
-        let mut outgoing = Vec::new();
         let read = self.reader.execute_batch("BEGIN");
-        for id in affected {
+        let affected = self.affected(changed, everything);
+        let mut outgoing = Vec::new();
+        for (id, work) in affected {
             let Some(subscription) = self.subscriptions.get(&id) else {
                 continue;
             };
-            let edits = if everything {
-                self.full_edits(&subscription.plan, &id)
-            } else {
-                self.edits(&subscription.plan, &id, changed)
+            let edits = match work {
+                Some(work) => self.edits(&subscription.plan, &id, &work, changed),
+                None => self.full_edits(&subscription.plan, &id),
             };
             let edits = match edits {
                 Ok(edits) => edits,
                 Err(error) => {
                     tracing::warn!(subscription = %id, %error.message, "dropping a subscription whose query no longer runs");
+                    outgoing.push((
+                        subscription.channel.clone(),
+                        payload::dropped(&error.message),
+                    ));
                     self.drop_subscription(&id);
                     continue;
                 }
@@ -277,6 +290,52 @@ impl State {
         outgoing
     }
 
+    /// The subscriptions a batch affects: for an incremental one, per
+    /// occurrence, the changed keys to look at (`Some`); `None` to re-diff
+    /// it whole. Reads the changed rows' constrained columns, in the
+    /// reader's current transaction.
+    fn affected(
+        &self,
+        changed: &Changed,
+        everything: bool,
+    ) -> BTreeMap<String, Option<BTreeMap<usize, Work>>> {
+        let mut affected = BTreeMap::new();
+        for subscription in self.subscriptions.values() {
+            let rerun = matches!(subscription.plan.mode, Mode::Rerun(_));
+            let reads_changed = || {
+                subscription
+                    .plan
+                    .tables
+                    .iter()
+                    .any(|t| changed.contains_key(&t.to_lowercase()))
+            };
+            if everything || (rerun && reads_changed()) {
+                affected.insert(subscription.record.id.clone(), None);
+            }
+        }
+        if everything {
+            return affected;
+        }
+        for (table, keys) in changed {
+            let columns = self.index.columns(table);
+            let current = if columns.is_empty() {
+                None
+            } else {
+                self.index.read(&self.reader, table, &columns, keys)
+            };
+            let work = self
+                .index
+                .candidates(table, keys.keys(), &columns, current.as_ref());
+            for ((id, occ), work) in work {
+                let entry = affected.entry(id).or_insert_with(|| Some(BTreeMap::new()));
+                if let Some(occurrences) = entry {
+                    occurrences.insert(occ, work);
+                }
+            }
+        }
+        affected
+    }
+
     /// Whether a batch could not be kept (and clears it): everything must
     /// be re-diffed.
     pub fn take_behind(&mut self) -> bool {
@@ -288,6 +347,7 @@ impl State {
         if let Some(subscription) = self.subscriptions.remove(id) {
             self.by_query.remove(&subscription.plan.normalized);
         }
+        self.index.remove(id);
         if let Err(error) = log::remove(&self.log, id) {
             tracing::warn!(subscription = %id, %error, "forgetting a subscription failed");
         }
@@ -381,23 +441,37 @@ impl State {
         Ok(rows)
     }
 
-    /// The edits a batch of changed rows makes to subscription `id`.
-    fn edits(&self, plan: &QueryPlan, id: &str, changed: &Changed) -> Result<Vec<Edit>, PgError> {
+    /// The edits a batch of changed rows makes to subscription `id`:
+    /// `work` says, per occurrence, which changed keys it holds result
+    /// rows of and which to re-run the query with.
+    fn edits(
+        &self,
+        plan: &QueryPlan,
+        id: &str,
+        work: &BTreeMap<usize, Work>,
+        changed: &Changed,
+    ) -> Result<Vec<Edit>, PgError> {
         let Mode::Incremental(occurrences) = &plan.mode else {
             return self.full_edits(plan, id);
         };
         let mut old: BTreeMap<i64, StoredRow> = BTreeMap::new();
         let mut new: BTreeMap<Vec<u8>, Current> = BTreeMap::new();
-        for (index, occurrence) in occurrences.iter().enumerate() {
-            let Some(keys) = changed.get(&occurrence.table) else {
+        for (&index, work) in work {
+            let Some(keys) = occurrences
+                .get(index)
+                .and_then(|occurrence| changed.get(&occurrence.table))
+            else {
                 continue;
             };
-            for encoded in keys.keys() {
+            for encoded in &work.held {
                 for row in log::rows_joining(&self.log, id, index, encoded).map_err(internal)? {
                     old.insert(row.row_id, row);
                 }
             }
-            let values: Vec<&Vec<Value>> = keys.values().collect();
+            let values: Vec<&Vec<Value>> = work.run.iter().filter_map(|k| keys.get(k)).collect();
+            if values.is_empty() {
+                continue;
+            }
             for row in self.run(plan, Some((index, &values)))? {
                 if let Some(key) = row.key.clone() {
                     new.insert(key, row);
@@ -433,6 +507,9 @@ impl State {
         let at = now_ms();
         let mut record = subscription.record.clone();
         let mut outgoing = Vec::with_capacity(edits.len());
+        // Index changes, made once the transaction commits.
+        let mut held: Vec<(usize, Vec<u8>)> = Vec::new();
+        let mut released: Vec<(usize, Vec<u8>)> = Vec::new();
         let tx = self.log.unchecked_transaction().map_err(internal)?;
         for edit in edits {
             record.change_id += 1;
@@ -449,6 +526,7 @@ impl State {
                         &row.vals,
                     )
                     .map_err(internal)?;
+                    held.extend(row.occurrence_keys.iter().cloned().enumerate());
                     (Op::Insert, row_id, row.values)
                 }
                 Edit::Update(row_id, row) => {
@@ -456,7 +534,7 @@ impl State {
                     (Op::Update, row_id, row.values)
                 }
                 Edit::Delete(row_id) => {
-                    log::delete_row(&tx, id, row_id).map_err(internal)?;
+                    released.extend(log::delete_row(&tx, id, row_id).map_err(internal)?);
                     (Op::Delete, row_id, Vec::new())
                 }
             };
@@ -481,6 +559,20 @@ impl State {
         log::save(&tx, &record).map_err(internal)?;
         tx.commit().map_err(internal)?;
         subscription.record = record;
+        if let Mode::Incremental(occurrences) = &subscription.plan.mode {
+            let table = |occ: usize| occurrences.get(occ).map(|o| o.table.as_str());
+            for (occ, key) in released {
+                if let Some(table) = table(occ) {
+                    let target: Target = (id.to_owned(), occ);
+                    self.index.release(table, &key, &target);
+                }
+            }
+            for (occ, key) in held {
+                if let Some(table) = table(occ) {
+                    self.index.hold(table, key, (id.to_owned(), occ));
+                }
+            }
+        }
         Ok(outgoing)
     }
 }

@@ -6,14 +6,18 @@
 //! client missed. Identical queries share one subscription.
 //!
 //! - `sql`: recognising the calls; `plan`: the query's analysis and its
-//!   key columns; `maintain`: the subscriptions and their upkeep; `diff`:
+//!   key columns; `constants`: its equality constants; `index`: which
+//!   subscriptions a changed row can affect; `maintain`: the
+//!   subscriptions and their upkeep; `diff`:
 //!   old result against new; `codec`: rows as bytes; `log`: the
 //!   `subscriptions.db` file (materialized results, change logs);
 //!   `payload`: the notifications' JSON; `worker`: the thread that follows
 //!   commits, off the writer.
 
 mod codec;
+mod constants;
 mod diff;
+mod index;
 mod log;
 mod maintain;
 mod payload;

@@ -26,6 +26,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use super::super::errors::PgError;
+use super::constants::{self, Constraint};
 use crate::translate::{
     Catalog, Column, StatementKind, Translated, fold_identifier, translate_typed,
 };
@@ -90,6 +91,9 @@ pub(crate) struct Occurrence {
     pub table: String,
     /// Its primary-key columns, in key order.
     pub key: Vec<String>,
+    /// The equality constants a row must match to join a result row
+    /// through it.
+    pub constraints: Vec<Constraint>,
 }
 
 /// A subscribed query, ready to run.
@@ -155,7 +159,14 @@ pub(crate) fn plan(
     let normalized = parsed.to_string();
     let mode = match maintainable(&parsed) {
         Err(reason) => Mode::Rerun(reason),
-        Ok(()) => Mode::Incremental(occurrences(&parsed, catalog)?),
+        Ok(()) => {
+            let mut occurrences = occurrences(&parsed, catalog)?;
+            let constraints = constants::find(&parsed, catalog);
+            for (occurrence, constraints) in occurrences.iter_mut().zip(constraints) {
+                occurrence.constraints = constraints;
+            }
+            Mode::Incremental(occurrences)
+        }
     };
     let sql = match &mode {
         Mode::Incremental(occurrences) => {
@@ -344,7 +355,11 @@ fn occurrences(query: &Query, catalog: &dyn Catalog) -> Result<Vec<Occurrence>, 
                 ),
             ));
         }
-        found.push(Occurrence { table, key });
+        found.push(Occurrence {
+            table,
+            key,
+            constraints: Vec::new(),
+        });
     }
     Ok(found)
 }

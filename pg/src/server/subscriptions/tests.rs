@@ -11,6 +11,8 @@ use rusqlite::types::Value;
 use serde_json::Value as Json;
 
 use super::codec;
+use super::constants::Norm;
+use super::index::Index;
 use super::log;
 use super::maintain::{Changed, State};
 use super::plan::{Mode, QueryPlan, plan};
@@ -205,6 +207,219 @@ fn plans_say_what_they_maintain_incrementally() {
     assert_eq!(syntax.code, "42601");
 }
 
+/// Each occurrence's constraints as (column, sorted normal forms).
+fn constraints(plan: &QueryPlan) -> Vec<Vec<(String, Vec<Norm>)>> {
+    let Mode::Incremental(occurrences) = &plan.mode else {
+        panic!("incremental: {:?}", plan.mode);
+    };
+    occurrences
+        .iter()
+        .map(|o| {
+            o.constraints
+                .iter()
+                .map(|c| (c.column.clone(), c.values.iter().cloned().collect()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn plans_find_equality_constants() {
+    let fixture = Fixture::new();
+    let text = |t: &str| Norm::Text(t.to_owned());
+    let plan = fixture.plan(
+        "SELECT p.id, o.name FROM pets p JOIN owners o ON o.id = p.owner AND o.name = 'Ann' \
+         WHERE p.kind IN ('cat', 'dog') AND (3 = age) AND (p.id > 1 OR p.id = 2) AND p.owner = -4::int8",
+    );
+    assert_eq!(
+        constraints(&plan),
+        [
+            vec![
+                ("kind".to_owned(), vec![text("cat"), text("dog")]),
+                ("age".to_owned(), vec![Norm::Int(3)]),
+                ("owner".to_owned(), vec![Norm::Int(-4)]),
+            ],
+            vec![("name".to_owned(), vec![text("ann")])],
+        ]
+    );
+    // Not constants: other operators, NOT IN, columns on both sides, a
+    // NULL, a number for a text column, a rounding cast, OR.
+    for query in [
+        "SELECT id FROM pets WHERE age > 3",
+        "SELECT id FROM pets WHERE age NOT IN (1, 2)",
+        "SELECT id FROM pets WHERE age = owner",
+        "SELECT id FROM pets WHERE age = NULL",
+        "SELECT id FROM pets WHERE age = 2.5::int",
+        "SELECT id FROM pets WHERE age = 1 OR age = 2",
+        "SELECT id FROM pets WHERE age IN (1, owner)",
+    ] {
+        assert_eq!(constraints(&fixture.plan(query)), [vec![]], "{query}");
+    }
+    // A number compared with an integer column, whatever its form.
+    let plan = fixture.plan("SELECT id FROM pets WHERE age = '7' AND id = 7.0 AND owner = 2.5");
+    assert_eq!(
+        constraints(&plan),
+        [vec![
+            ("age".to_owned(), vec![Norm::Int(7)]),
+            ("id".to_owned(), vec![Norm::Int(7)]),
+            ("owner".to_owned(), vec![Norm::Float(2.5f64.to_bits())]),
+        ]]
+    );
+}
+
+#[test]
+fn the_index_reads_the_constrained_columns_of_changed_rows() {
+    let fixture = Fixture::new();
+    fixture
+        .writer
+        .execute_batch("INSERT INTO pets VALUES (1, 1, 'Cat', 3), (2, 1, NULL, 4)")
+        .expect("rows");
+    let plan = fixture.plan("SELECT id FROM pets WHERE kind = 'cat' AND age IN (3, 4)");
+    let Mode::Incremental(occurrences) = &plan.mode else {
+        panic!("incremental");
+    };
+    let mut index = Index::default();
+    index.add("s", occurrences);
+    let columns = index.columns("pets");
+    assert_eq!(columns, ["age", "kind"]);
+    let keys: BTreeMap<Vec<u8>, Vec<Value>> = [1, 2, 3]
+        .into_iter()
+        .map(|id| {
+            let key = vec![Value::Integer(id)];
+            (codec::encode(&key), key)
+        })
+        .collect();
+    let current = index
+        .read(&fixture.reader(), "pets", &columns, &keys)
+        .expect("read");
+    let one = codec::encode(&[Value::Integer(1)]);
+    let two = codec::encode(&[Value::Integer(2)]);
+    assert_eq!(
+        current,
+        [
+            (one.clone(), vec![Norm::Int(3), Norm::Text("cat".into())]),
+            (two, vec![Norm::Int(4), Norm::Null]),
+        ]
+        .into()
+    );
+    let work = index.candidates("pets", keys.keys(), &columns, Some(&current));
+    let runs: Vec<_> = work.values().map(|w| w.run.clone()).collect();
+    assert_eq!(runs, [[one].into()]);
+}
+
+#[test]
+fn a_subscription_whose_query_stops_running_says_so_and_is_dropped() {
+    let fixture = Fixture::new();
+    fixture
+        .writer
+        .execute_batch("INSERT INTO pets VALUES (1, 1, 'cat', 3)")
+        .expect("rows");
+    let mut state = fixture.state();
+    let id = state
+        .create(
+            fixture.plan("SELECT id, kind FROM pets WHERE age = 3"),
+            Box::new(()),
+        )
+        .expect("a subscription");
+    let changed = fixture.write(
+        "ALTER TABLE pets DROP COLUMN kind; UPDATE pets SET age = 4",
+        "pets",
+        &[1],
+    );
+    let sent = state.changed(&changed, false);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, super::maintain::channel(&id));
+    let payload: Json = serde_json::from_str(&sent[0].1).expect("JSON");
+    assert_eq!(payload["op"], "dropped");
+    assert!(
+        payload["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("kind")),
+        "{payload}"
+    );
+    assert!(state.get(&id).is_none());
+    assert_eq!(state.missed(&id, 0).unwrap_err().code, "42704");
+}
+
+#[test]
+fn restored_subscriptions_still_see_rows_leave_their_result() {
+    let fixture = Fixture::new();
+    fixture
+        .writer
+        .execute_batch("INSERT INTO pets VALUES (1, 1, 'cat', 3), (2, 1, 'cat', 4)")
+        .expect("rows");
+    let plan = fixture.plan("SELECT id, age FROM pets WHERE kind = 'cat'");
+    let id = fixture
+        .state()
+        .create(plan.clone(), Box::new(()))
+        .expect("a subscription");
+    let mut state = fixture.state();
+    for record in log::load(state.log()).expect("records") {
+        state.restore(record, plan.clone(), None).expect("restored");
+    }
+    assert!(state.changed(&Changed::new(), true).is_empty());
+    // The row no longer matches the constant: only the index of the rows
+    // held says the subscription must look at it.
+    let changed = fixture.write("UPDATE pets SET kind = 'dog' WHERE id = 2", "pets", &[2]);
+    let sent = state.changed(&changed, false);
+    assert_eq!(
+        sent,
+        [(
+            super::maintain::channel(&id),
+            r#"{"change_id":1,"op":"delete","row_id":2}"#.to_owned()
+        )]
+    );
+    let changed = fixture.write("UPDATE pets SET kind = 'cat' WHERE id = 2", "pets", &[2]);
+    let sent = state.changed(&changed, false);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].1.contains(r#""op":"insert""#), "{sent:?}");
+}
+
+#[test]
+fn a_write_reaches_only_the_subscriptions_whose_constants_it_matches() {
+    let fixture = Fixture::new();
+    let mut values = Vec::new();
+    for id in 0..200 {
+        values.push(format!("({id}, {}, 'k', 1)", id % 7));
+    }
+    fixture
+        .writer
+        .execute_batch(&format!("INSERT INTO pets VALUES {}", values.join(", ")))
+        .expect("rows");
+    let mut state = fixture.state();
+    let ids: Vec<String> = (0..200)
+        .map(|k| {
+            let plan = fixture.plan(&format!("SELECT id, age FROM pets WHERE id = {k}"));
+            state.create(plan, Box::new(())).expect("a subscription")
+        })
+        .collect();
+    let by_owner = state
+        .create(
+            fixture.plan("SELECT id FROM pets WHERE owner = 3 AND age = 2"),
+            Box::new(()),
+        )
+        .expect("a subscription");
+    let changed = fixture.write(
+        "UPDATE pets SET age = 2 WHERE id IN (17, 45)",
+        "pets",
+        &[17, 45],
+    );
+    let sent = state.changed(&changed, false);
+    let channels: Vec<&str> = sent.iter().map(|(channel, _)| channel.as_str()).collect();
+    // 17 % 7 = 3: it joins the owner-3 result; 45 % 7 = 3 too.
+    let expected = [
+        super::maintain::channel(&ids[17]),
+        super::maintain::channel(&ids[45]),
+        super::maintain::channel(&by_owner),
+        super::maintain::channel(&by_owner),
+    ];
+    let mut channels = channels;
+    channels.sort_unstable();
+    let mut expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(channels, expected);
+}
+
 #[test]
 fn joins_follow_inserts_updates_and_deletes() {
     let fixture = Fixture::new();
@@ -299,7 +514,7 @@ fn subscriptions_survive_reopening_the_log() {
     let records = log::load(state.log()).expect("records");
     assert_eq!(records.len(), 1);
     for record in records {
-        state.restore(record, plan.clone(), None);
+        state.restore(record, plan.clone(), None).expect("restored");
     }
     let sent = state.changed(&Changed::new(), true);
     assert_eq!(
@@ -333,6 +548,12 @@ fn replaying_changes_reproduces_the_result() {
         let queries = [
             "SELECT p.id, p.kind, p.age, o.name FROM pets p JOIN owners o ON o.id = p.owner WHERE p.age % 3 <> 0",
             "SELECT o.name, count(*) AS n FROM pets p JOIN owners o ON o.id = p.owner GROUP BY o.name",
+            "SELECT id, kind FROM pets WHERE age = 3",
+            "SELECT p.id, o.name FROM pets p JOIN owners o ON o.id = p.owner AND o.name = 'o1' \
+             WHERE p.kind IN ('k0', 'k2')",
+            "SELECT id FROM pets WHERE age = '4' AND owner = 2",
+            "SELECT p.id, q.id AS other FROM pets p JOIN pets q ON q.owner = p.owner WHERE p.age = 2",
+            "SELECT id, name FROM owners WHERE name = 'o2' AND 1 = 1",
         ];
         let mut state = fixture.state();
         let mut followed = Vec::new();

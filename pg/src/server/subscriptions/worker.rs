@@ -83,13 +83,13 @@ fn restore(db: &Database, manager: &Manager, records: Vec<Record>) {
                 .block_on(db.watch_tables(&names))
                 .map(|watch| (plan, watch))
         });
-        match watched {
-            Ok((plan, watch)) => state.restore(record, plan, Some(Box::new(watch))),
-            Err(error) => {
-                tracing::warn!(subscription = %record.id, %error.message, "dropping a subscription whose query no longer runs");
-                if let Err(error) = log::remove(state.log(), &record.id) {
-                    tracing::warn!(%error, "forgetting a subscription failed");
-                }
+        let id = record.id.clone();
+        let restored =
+            watched.and_then(|(plan, watch)| state.restore(record, plan, Some(Box::new(watch))));
+        if let Err(error) = restored {
+            tracing::warn!(subscription = %id, %error.message, "dropping a subscription whose query no longer runs");
+            if let Err(error) = log::remove(state.log(), &id) {
+                tracing::warn!(%error, "forgetting a subscription failed");
             }
         }
     }
