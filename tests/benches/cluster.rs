@@ -98,8 +98,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use futures::stream::FuturesUnordered;
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
 use patina_tests::tokio_postgres::{Client, Statement};
 use patina_tests::{
     Cluster, ClusterOptions, NodeOptions, Partition, describe_error, try_connect_to, workspace_root,
@@ -118,6 +117,7 @@ use throughput::*;
 use support::nft::{self, NetCounters};
 use support::probes::{ProbeStats, Tracker};
 use support::procfs::{self, CpuMeter, CpuUse};
+use support::schedule::open_loop;
 use support::stats::{bytes, count, dur, max, mean, opt_dur, pct};
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -46,6 +46,8 @@ mod probes;
 #[allow(dead_code)]
 #[path = "cluster/procfs.rs"]
 mod procfs;
+#[path = "cluster/schedule.rs"]
+mod schedule;
 #[allow(dead_code)]
 #[path = "cluster/stats.rs"]
 mod stats;

@@ -4,4 +4,5 @@
 pub mod nft;
 pub mod probes;
 pub mod procfs;
+pub mod schedule;
 pub mod stats;

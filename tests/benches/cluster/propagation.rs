@@ -70,22 +70,12 @@ pub(crate) async fn write_probes(
     count: usize,
 ) -> Result<usize, String> {
     let n = writers.len();
-    let t0 = tokio::time::Instant::now();
-    let mut in_flight = FuturesUnordered::new();
-    for k in 0..count {
-        let at = t0 + period * k as u32;
-        // acknowledge what completes while waiting for the next slot
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep_until(at) => break,
-                Some(done) = in_flight.next(), if !in_flight.is_empty() => done?,
-            }
-        }
+    open_loop(count, period, |k| {
         let origin = k % n;
         let (idx, seq) = tracker.begin(origin);
         let client = &writers[origin];
         let insert = &inserts[origin];
-        in_flight.push(async move {
+        async move {
             let origin_col = origin as i32;
             bounded(
                 || format!("node {origin}: probe insert"),
@@ -93,11 +83,9 @@ pub(crate) async fn write_probes(
             )
             .await?;
             tracker.acked(idx, Instant::now());
-            Ok::<_, String>(())
-        });
-    }
-    while let Some(done) = in_flight.next().await {
-        done?;
-    }
+            Ok(())
+        }
+    })
+    .await?;
     Ok(count)
 }

@@ -8,8 +8,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use futures::stream::FuturesUnordered;
 use patina_tests::describe_error;
+
+use crate::schedule;
 use patina_tests::tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 use tokio::sync::mpsc;
 
@@ -105,32 +106,20 @@ where
     Fut: Future<Output = Result<(), String>>,
 {
     let times = RefCell::new(vec![None; count]);
-    let t0 = tokio::time::Instant::now();
-    let mut in_flight = FuturesUnordered::new();
-    for k in 0..count {
-        let at = t0 + period * k as u32;
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep_until(at) => break,
-                Some(done) = in_flight.next(), if !in_flight.is_empty() => done?,
-            }
-        }
+    schedule::open_loop(count, period, |k| {
         let sent = Instant::now();
         let write = query(k);
         let times = &times;
-        in_flight.push(async move {
+        async move {
             match tokio::time::timeout(QUERY_TIMEOUT, write).await {
                 Ok(result) => result?,
                 Err(_) => return Err(format!("write {k}: no answer within {QUERY_TIMEOUT:?}")),
             }
             times.borrow_mut()[k] = Some((sent, Instant::now()));
-            Ok::<_, String>(())
-        });
-    }
-    while let Some(done) = in_flight.next().await {
-        done?;
-    }
-    drop(in_flight);
+            Ok(())
+        }
+    })
+    .await?;
     Ok(times.into_inner().into_iter().flatten().collect())
 }
 
