@@ -22,7 +22,7 @@ use crate::cluster_view;
 use crate::config::Config;
 use crate::config::settings::{LogFormat, Origin, Setting, Settings, parse_durability};
 use crate::replication::NodeStorage;
-use crate::{logging, metrics};
+use crate::{logging, memory, metrics};
 
 /// How long leaving the cluster may take at shutdown.
 const LEAVE_DEADLINE: Duration = Duration::from_secs(3);
@@ -156,6 +156,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
     // Everything is checked before anything is created or bound.
     let config = Config::load(args.config_file().as_deref(), args.settings()?)?;
     logging::init(&config.log_level, config.log_format);
+    memory::limit_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -201,6 +202,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     cluster_view::install(&db, agent.handle());
     let (stop, stopped) = watch::channel(false);
     let replication = tokio::spawn(agent.run(stop_signal(stopped.clone())));
+    let releases = tokio::spawn(memory::release_when_idle());
     let mut servers = tokio::task::JoinSet::new();
     for (socket, listener) in listeners {
         servers.spawn(server::serve_listener(
@@ -241,6 +243,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     {
         tracing::warn!("the writer stayed busy; stopping without a checkpoint");
     }
+    releases.abort();
     drop(exporter);
     tracing::info!("patina node stopped");
     Ok(())

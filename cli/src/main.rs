@@ -2,7 +2,8 @@
 //!
 //! - `agent`: runs a node (`config/`: its configuration; `logging`,
 //!   `metrics`: its logs and Prometheus endpoint; `replication`: its
-//!   database as the replication agent sees it);
+//!   database as the replication agent sees it; `memory`: malloc and
+//!   SQLite memory given back when idle);
 //! - `exec`, `query`: SQL against a node (`conn`: where to connect;
 //!   `pgclient`: the wire protocol; `output`: how results print);
 //! - `cluster`, `reload`: the node's cluster views and procedures over the
@@ -21,6 +22,7 @@ mod data_dir;
 mod exec;
 mod hash_password;
 mod logging;
+mod memory;
 mod metrics;
 mod output;
 mod pgclient;

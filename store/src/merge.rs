@@ -20,8 +20,10 @@ use crate::sites::Sites;
 use crate::{Change, MergeError, Versions, bookkeeping, declared_schema, keys, pending};
 
 mod cell;
+mod statements;
 
 use cell::Cell;
+use statements::Statements;
 
 /// What a merge did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +50,7 @@ pub(crate) fn merge(
     schema_metadata: &BTreeSet<String>,
 ) -> Result<MergeOutcome, MergeError> {
     let mut outcome = MergeOutcome::default();
+    let statements = Statements::new(conn);
     for item in batch {
         let versions = item.versions();
         if versions.is_empty() || *versions.start() == 0 || *versions.end() > i64::MAX as u64 {
@@ -71,7 +74,7 @@ pub(crate) fn merge(
         }
         if let Versions::Changed(set) = item {
             let cell = Cell {
-                conn,
+                statements: &statements,
                 sites,
                 ord,
                 site_id,
@@ -84,6 +87,8 @@ pub(crate) fn merge(
                 .partition(|change| change.table.eq_ignore_ascii_case(declared_schema::TABLE));
             if cell.apply_all(registry, &schema_changes, &mut outcome)? {
                 outcome.schema_changed = true;
+                // The registry changes: statements held for its tables are stale.
+                statements.forget();
                 declared_schema::reconcile(conn, registry).map_err(|error| MergeError::Schema {
                     reason: error.to_string(),
                 })?;

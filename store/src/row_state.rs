@@ -1,7 +1,7 @@
 //! Reading one row's clocks and values, as merge, extraction and
 //! compaction all need them.
 
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Statement, params_from_iter};
 
 use crate::Value;
 use crate::schema::TableInfo;
@@ -44,8 +44,17 @@ pub(crate) fn read(
     table: &TableInfo,
     pk: &[Value],
 ) -> rusqlite::Result<Option<RowState>> {
-    let n = table.columns.len();
     let mut stmt = conn.prepare_cached(&table.sql.row_state)?;
+    read_with(&mut stmt, table, pk)
+}
+
+/// [`read`] with the table's `row_state` statement prepared by the caller.
+pub(crate) fn read_with(
+    stmt: &mut Statement<'_>,
+    table: &TableInfo,
+    pk: &[Value],
+) -> rusqlite::Result<Option<RowState>> {
+    let n = table.columns.len();
     stmt.query_row(params_from_iter(pk.iter()), |row| {
         let stamp = |at: usize| -> rusqlite::Result<Option<Stamp>> {
             let version: i64 = row.get(at)?;

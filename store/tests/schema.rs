@@ -270,6 +270,52 @@ fn dropping_a_column_is_refused() {
     );
 }
 
+/// A session's TEMP trigger naming the columns (as a change feed's capture
+/// does) neither turns the refusal into SQLite's trigger error nor is lost.
+#[test]
+fn a_temp_trigger_on_the_table_does_not_hide_the_refusal() {
+    const LOG: &str = "CREATE TEMP TABLE seen (name TEXT);
+        CREATE TEMP TRIGGER items_seen AFTER UPDATE ON main.items
+        BEGIN INSERT INTO seen VALUES (OLD.name); END;";
+    let mut s = TempStore::with_schema(ITEMS);
+    s.store.conn().execute_batch(LOG).expect("temp trigger");
+    let temp_triggers = |s: &TempStore| -> Vec<String> {
+        s.store
+            .conn()
+            .prepare("SELECT sql FROM sqlite_temp_master WHERE type = 'trigger'")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    };
+    let before = temp_triggers(&s);
+    assert_eq!(
+        s.store.apply_ddl("ALTER TABLE items DROP COLUMN name"),
+        Err(SchemaError::DropColumn {
+            table: "items".into(),
+            column: "name".into()
+        })
+    );
+    assert_eq!(temp_triggers(&s), before);
+    s.store
+        .apply_ddl("ALTER TABLE items ADD COLUMN price INTEGER")
+        .expect("add column");
+    assert_eq!(temp_triggers(&s), before);
+    assert!(
+        !schema_sql(&s).iter().any(|sql| sql.contains("items_seen")),
+        "the trigger stays TEMP"
+    );
+    s.exec("INSERT INTO items (id, name) VALUES (1, 'a')");
+    s.exec("UPDATE items SET price = 2 WHERE id = 1");
+    let seen: String = s
+        .store
+        .conn()
+        .query_row("SELECT name FROM seen", [], |r| r.get(0))
+        .expect("the trigger ran");
+    assert_eq!(seen, "a");
+}
+
 #[test]
 fn changing_the_primary_key_or_a_type_is_refused() {
     assert_eq!(

@@ -30,6 +30,9 @@
 //!    node's CPU (/proc), the writers' commit latency, and the commit →
 //!    notification latency under that load.
 //!
+//! To look at phase 1 alone, make phase 2 short: `NOTIFY_LOAD_SECS=0.5
+//! NOTIFY_SUBS=10`.
+//!
 //! No assertion: it measures and prints a Markdown table. Every wait is
 //! bounded; nodes and PostgreSQL stop when dropped (also on error).
 #![allow(clippy::print_stdout, clippy::print_stderr)]

@@ -20,10 +20,9 @@ pub(crate) fn local(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-/// Connects to the front door at `addr` as user `postgres` to database
-/// `postgres`, without TLS; the connection task is spawned on the current
-/// runtime.
-pub async fn try_connect_to(addr: SocketAddr) -> Result<Client, tokio_postgres::Error> {
+/// The configuration to connect to the front door at `addr` as user
+/// `postgres` to database `postgres`.
+pub fn config_for(addr: SocketAddr) -> Config {
     let mut config = Config::new();
     config
         .host(addr.ip().to_string())
@@ -31,7 +30,13 @@ pub async fn try_connect_to(addr: SocketAddr) -> Result<Client, tokio_postgres::
         .user("postgres")
         .dbname("postgres")
         .connect_timeout(Duration::from_secs(5));
-    let (client, connection) = config.connect(NoTls).await?;
+    config
+}
+
+/// Connects to the front door at `addr` ([`config_for`]), without TLS;
+/// the connection task is spawned on the current runtime.
+pub async fn try_connect_to(addr: SocketAddr) -> Result<Client, tokio_postgres::Error> {
+    let (client, connection) = config_for(addr).connect(NoTls).await?;
     tokio::spawn(async move {
         // An error here ends the connection; the client then sees it closed.
         let _ = connection.await;

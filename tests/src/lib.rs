@@ -40,7 +40,7 @@ pub mod rng;
 pub mod wire;
 
 pub use certs::{PeerTlsFiles, TestCa};
-pub use client::{connect, connect_to, describe_error, try_connect, try_connect_to};
+pub use client::{config_for, connect, connect_to, describe_error, try_connect, try_connect_to};
 pub use cluster::{
     Cluster, ClusterOptions, NodeOptions, Outcome, Rows, pairs, rows_of, wait_until,
 };

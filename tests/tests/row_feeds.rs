@@ -249,6 +249,40 @@ async fn patina_channels_are_checked_and_reserved() {
     }
 }
 
+/// A watched table's capture triggers name its columns; a change the
+/// schema rules refuse is still refused as such (0A000, not SQLite's
+/// trigger error), and one they accept keeps the feed going with the new
+/// column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_changes_of_a_watched_table_are_judged_as_usual() {
+    let cluster = Cluster::start(1, ClusterOptions::default()).await;
+    cluster
+        .create_table(
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)",
+            "items",
+        )
+        .await;
+    let writer = listener_at(cluster.pg_addr(0)).await;
+    let mut listener = listener_at(cluster.pg_addr(0)).await;
+    exec(&listener.client, &format!("LISTEN \"{FEED}\"")).await;
+    let w = &writer.client;
+    let (code, message) = error(w, "ALTER TABLE items DROP COLUMN name").await;
+    assert_eq!(code, "0A000", "{message}");
+    assert!(message.contains("name"), "{message}");
+    exec(w, "ALTER TABLE items ADD COLUMN qty INT").await;
+    exec(w, "INSERT INTO items VALUES (1, 'bolt', 3)").await;
+    exec(w, "UPDATE items SET qty = 4 WHERE id = 1").await;
+    assert_eq!(
+        changes(&listener.delivered(w).await),
+        vec![
+            json!({"table": "items", "op": "insert", "pk": {"id": 1},
+                   "columns": {"id": 1, "name": "bolt", "qty": 3}}),
+            json!({"table": "items", "op": "update", "pk": {"id": 1},
+                   "columns": {"qty": 4}}),
+        ]
+    );
+}
+
 /// Notifications a session may have waiting (README, LISTEN / NOTIFY).
 const INBOX: i64 = 65_536;
 

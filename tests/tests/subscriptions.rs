@@ -3,7 +3,8 @@
 //! subscriber. Initial rows, insert/update/delete diffs through a join and
 //! a WHERE, an aggregate re-run, identical queries sharing one
 //! subscription, resuming exactly and past the retention, a stuck
-//! subscriber told of its overflow that resumes, errors, and a restart of
+//! subscriber told of its overflow that resumes, errors, a subscription
+//! dropped when its query stops running, and a restart of
 //! the subscriber's node. Every wait is for a notification or
 //! a condition, bounded. Needs the patina binary (`cargo build -p
 //! patina-cli`, or `PATINA_BIN`).
@@ -263,6 +264,38 @@ async fn a_change_too_large_for_a_payload_is_sent_truncated() {
     assert_eq!(again.id, followed.id);
     assert!(again.change_id >= json["change_id"].as_i64().expect("a change id"));
     assert_eq!(again.sorted(), vec![row(&["1", &"x".repeat(9000)])]);
+}
+
+/// A write after which the query no longer runs (here: a division by
+/// zero, made on the other node) drops the subscription, and its
+/// listeners are told why; subscribing again gets the query's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_whose_query_stops_running_is_dropped_and_said_so() {
+    let cluster = two_nodes().await;
+    let query = "SELECT id, 10 / age AS per_year FROM pets";
+    let mut subscriber = session(cluster.pg_addr(1)).await;
+    let mut followed = subscribe(&mut subscriber, query).await.expect("subscribe");
+    cluster
+        .exec(
+            0,
+            "INSERT INTO pets (id, owner, kind, age) VALUES (1, 1, 'cat', 2)",
+        )
+        .await;
+    assert_eq!(followed.next(&mut subscriber).await.op, "insert");
+    assert_eq!(followed.sorted(), vec![row(&["1", "5"])]);
+    cluster
+        .exec(0, "UPDATE pets SET age = 0 WHERE id = 1")
+        .await;
+    let payload = subscriber.next_on(&followed.channel()).await;
+    let json: serde_json::Value = serde_json::from_str(&payload).expect("JSON");
+    assert_eq!(
+        json,
+        serde_json::json!({"op": "dropped", "reason": "division by zero"})
+    );
+    let again = subscribe(&mut subscriber, query)
+        .await
+        .expect_err("the query fails");
+    assert_eq!(again.code().map(|c| c.code()), Some("22012"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -167,6 +167,11 @@ impl Database {
             .conn()
             .pragma_update(None, "wal_autocheckpoint", checkpoint::WRITER_LIMIT_PAGES)?;
         checkpoint::spawn(store.path())?;
+        // The subscriptions' file is kept as durably as the data (2: FULL).
+        let full_durability = store
+            .conn()
+            .pragma_query_value(None, "synchronous", |row| row.get::<_, i64>(0))?
+            >= 2;
         let interrupts = Arc::new(Interrupts::default());
         Interrupts::spawn_watchdog(&interrupts)?;
         let tables = Tables::load(store.conn())?;
@@ -196,7 +201,10 @@ impl Database {
                 subscriptions: OnceLock::new(),
             }),
         };
-        let _ = db.inner.subscriptions.set(Manager::start(&db)?);
+        let _ = db
+            .inner
+            .subscriptions
+            .set(Manager::start(&db, full_durability)?);
         super::row_feed::start(&db);
         Ok(db)
     }

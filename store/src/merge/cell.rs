@@ -1,24 +1,26 @@
 //! Applying one change set's cells. Consecutive changes of one row are
 //! merged against a single read of the row's state, kept up to date in
-//! memory, and their column writes go out together at the end of the run:
-//! one UPDATE of the table and one of its clocks, instead of a read and
-//! three statements per cell. The outcome is the same as applying the
-//! changes one by one, in order (see [`RowRun`] for how).
+//! memory, and their writes go out together at the end of the run: one
+//! write of the table row and one of its clock row (a new life of the row,
+//! as in a catch-up, is one upsert of each), instead of a read and three
+//! statements per cell. The outcome is the same as applying the changes
+//! one by one, in order (see [`RowRun`] for how).
 
 use std::cmp::Ordering;
 
-use rusqlite::{Connection, ToSql, params, params_from_iter};
+use rusqlite::{ToSql, params_from_iter};
 
-use crate::row_state::{self, RowState, Stamp};
+use crate::row_state::{RowState, Stamp};
 use crate::schema::{Registry, TableInfo, clocks_update, values_update};
 use crate::sites::Sites;
 use crate::{Change, MergeError, SiteId, Value, pack};
 
 use super::MergeOutcome;
+use super::statements::{Kind, Statements, row_upsert};
 
 /// The writer of one change set, applying its cells.
-pub(super) struct Cell<'a> {
-    pub conn: &'a Connection,
+pub(super) struct Cell<'a, 'conn> {
+    pub statements: &'a Statements<'conn>,
     pub sites: &'a Sites,
     pub ord: i64,
     pub site_id: SiteId,
@@ -38,6 +40,10 @@ struct RowRun<'c> {
     table: &'c TableInfo,
     pk: &'c [Value],
     state: Option<RowState>,
+    /// A new life of the row to write (its causal length): the table row
+    /// is created (odd) or deleted (even), and the clock row is written
+    /// whole, every column clock not in `clocks` cleared.
+    life: Option<u64>,
     /// Per column, a value to write (set together with its clock).
     values: Vec<Option<&'c Value>>,
     /// Per column, the col_version of a clock to write.
@@ -54,11 +60,11 @@ impl<'c> RowRun<'c> {
     }
 
     fn has_pending(&self) -> bool {
-        self.clocks.iter().any(Option::is_some)
+        self.life.is_some() || self.clocks.iter().any(Option::is_some)
     }
 }
 
-impl Cell<'_> {
+impl Cell<'_, '_> {
     /// Applies `changes`; true if any cell changed.
     pub fn apply_all(
         &self,
@@ -68,12 +74,22 @@ impl Cell<'_> {
     ) -> Result<bool, MergeError> {
         let mut changed = false;
         let mut run: Option<RowRun<'_>> = None;
+        // Changes come table by table: the last lookup usually answers.
+        let mut last: Option<(&str, &TableInfo)> = None;
         for change in changes {
-            let table = registry
-                .get(&change.table)
-                .ok_or_else(|| MergeError::UnknownTable {
-                    table: change.table.clone(),
-                })?;
+            let table = match last {
+                Some((name, table)) if name == change.table => table,
+                _ => {
+                    let table =
+                        registry
+                            .get(&change.table)
+                            .ok_or_else(|| MergeError::UnknownTable {
+                                table: change.table.clone(),
+                            })?;
+                    last = Some((&change.table, table));
+                    table
+                }
+            };
             let column = validate(table, change)?;
             let same_row = run
                 .as_ref()
@@ -104,7 +120,8 @@ impl Cell<'_> {
         Ok(RowRun {
             table,
             pk,
-            state: row_state::read(self.conn, table, pk)?,
+            state: self.statements.row_state(table, pk)?,
+            life: None,
             values: vec![None; n],
             clocks: vec![None; n],
             touched: vec![false; n],
@@ -126,12 +143,6 @@ impl Cell<'_> {
                 return Ok(false);
             }
             self.flush(run)?;
-            let row = if cl.is_multiple_of(2) {
-                &run.table.sql.row_delete
-            } else {
-                &run.table.sql.row_create
-            };
-            self.run(row, run.pk, &[])?;
             self.set_life(run, change)?;
             return Ok(true);
         };
@@ -153,7 +164,6 @@ impl Cell<'_> {
         if cl > life {
             // A newer life of the row: it exists now, and its clocks restart.
             self.flush(run)?;
-            self.run(&run.table.sql.row_create, run.pk, &[])?;
             self.set_life(run, change)?;
         } else if let Some((local, current)) = run
             .state
@@ -190,14 +200,10 @@ impl Cell<'_> {
         Ok(true)
     }
 
-    /// Sets the row's causal length to the change's, clearing column clocks.
+    /// Sets the row's causal length to the change's, clearing column clocks
+    /// (written when the run is flushed; nothing is pending before).
     fn set_life(&self, run: &mut RowRun<'_>, change: &Change) -> rusqlite::Result<()> {
-        let extra: [&dyn ToSql; 3] = [
-            &(change.causal_length as i64),
-            &(self.db_version as i64),
-            &self.ord,
-        ];
-        self.run(&run.table.sql.life_put, run.pk, &extra)?;
+        run.life = Some(change.causal_length);
         let n = run.table.columns.len();
         run.state = Some(RowState {
             life: self.stamp(change.causal_length),
@@ -233,72 +239,105 @@ impl Cell<'_> {
             return Ok(());
         }
         run.logged = true;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO __patina_log (site, dbv, tbl, pk, seq) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![
-                self.ord,
-                self.db_version as i64,
-                run.table.id,
-                pack::pack_values(run.pk),
-                change.seq as i64
-            ])?;
-        Ok(())
+        self.statements.log(&[
+            &self.ord,
+            &(self.db_version as i64),
+            &run.table.id,
+            &pack::pack_values(run.pk),
+            &(change.seq as i64),
+        ])
     }
 
-    /// Writes the run's pending values and clocks: one UPDATE of the table
-    /// and one of its clocks (prepared once per table when every column is
-    /// written, as for a new row).
+    /// Writes the run's pending life, values and clocks: one write of the
+    /// table row and one of its clock row (each prepared once per table
+    /// when it writes every column, as for a new row).
     fn flush(&self, run: &mut RowRun<'_>) -> rusqlite::Result<()> {
         if !run.has_pending() {
             return Ok(());
         }
         let table = run.table;
-        let every = |pending: usize| pending == table.columns.len();
         let values: Vec<(usize, &Value)> = run
             .values
             .iter()
             .enumerate()
             .filter_map(|(i, v)| v.map(|v| (i, v)))
             .collect();
-        if !values.is_empty() {
-            let extra: Vec<&dyn ToSql> = values.iter().map(|(_, v)| *v as &dyn ToSql).collect();
-            if every(values.len()) {
-                self.run(&table.sql.values_put, run.pk, &extra)?;
+        let extra: Vec<&dyn ToSql> = values.iter().map(|(_, v)| *v as &dyn ToSql).collect();
+        let every = values.len() == table.columns.len();
+        let columns =
+            || -> Vec<&String> { values.iter().map(|(i, _)| &table.columns[*i]).collect() };
+        match run.life {
+            Some(cl) if cl.is_multiple_of(2) => self.run(table, Kind::RowDelete, run.pk, &[])?,
+            Some(_) if values.is_empty() => self.run(table, Kind::RowCreate, run.pk, &[])?,
+            Some(_) if every => self.run(table, Kind::RowPut, run.pk, &extra)?,
+            Some(_) => self.run_sql(&row_upsert(table, &columns()), run.pk, &extra)?,
+            None if values.is_empty() => {}
+            None if every => self.run(table, Kind::ValuesPut, run.pk, &extra)?,
+            None => self.run_sql(
+                &values_update(&table.name, &table.pk, &columns()),
+                run.pk,
+                &extra,
+            )?,
+        }
+
+        let db_version = self.db_version as i64;
+        if let Some(cl) = run.life
+            && run.clocks.iter().all(Option::is_none)
+        {
+            let extra: [&dyn ToSql; 3] = [&(cl as i64), &db_version, &self.ord];
+            self.run(table, Kind::LifePut, run.pk, &extra)?;
+        } else if let Some(cl) = run.life {
+            // The whole clock row: the life, then each column's clock or none.
+            let cl = cl as i64;
+            let clocks: Vec<Option<i64>> = run.clocks.iter().map(|c| c.map(|c| c as i64)).collect();
+            let mut extra: Vec<&dyn ToSql> = vec![&cl, &db_version, &self.ord];
+            for clock in &clocks {
+                match clock {
+                    Some(cv) => extra.extend([cv as &dyn ToSql, &db_version, &self.ord]),
+                    None => extra.extend([&0i64 as &dyn ToSql, &None::<i64>, &None::<i64>]),
+                }
+            }
+            self.run(table, Kind::ClocksRowPut, run.pk, &extra)?;
+        } else {
+            let clocks: Vec<(usize, i64)> = run
+                .clocks
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.map(|c| (i, c as i64)))
+                .collect();
+            let mut extra: Vec<&dyn ToSql> = vec![&db_version, &self.ord];
+            extra.extend(clocks.iter().map(|(_, cv)| cv as &dyn ToSql));
+            if clocks.len() == table.columns.len() {
+                self.run(table, Kind::ClocksPut, run.pk, &extra)?;
             } else {
                 let columns: Vec<&String> =
-                    values.iter().map(|(i, _)| &table.columns[*i]).collect();
-                let sql = values_update(&table.name, &table.pk, &columns);
-                self.run(&sql, run.pk, &extra)?;
+                    clocks.iter().map(|(i, _)| &table.columns[*i]).collect();
+                let sql = clocks_update(&table.clock, &table.pk, &columns);
+                self.run_sql(&sql, run.pk, &extra)?;
             }
         }
-        let clocks: Vec<(usize, i64)> = run
-            .clocks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.map(|c| (i, c as i64)))
-            .collect();
-        let db_version = self.db_version as i64;
-        let mut extra: Vec<&dyn ToSql> = vec![&db_version, &self.ord];
-        extra.extend(clocks.iter().map(|(_, cv)| cv as &dyn ToSql));
-        if every(clocks.len()) {
-            self.run(&table.sql.clocks_put, run.pk, &extra)?;
-        } else {
-            let columns: Vec<&String> = clocks.iter().map(|(i, _)| &table.columns[*i]).collect();
-            let sql = clocks_update(&table.clock, &table.pk, &columns);
-            self.run(&sql, run.pk, &extra)?;
-        }
+        run.life = None;
         run.values.fill(None);
         run.clocks.fill(None);
         run.touched.fill(false);
         Ok(())
     }
 
-    /// Runs `sql` with the key values, then `extra`, as parameters.
-    fn run(&self, sql: &str, pk: &[Value], extra: &[&dyn ToSql]) -> rusqlite::Result<()> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
+    /// Runs one of the table's held statements.
+    fn run(
+        &self,
+        table: &TableInfo,
+        kind: Kind,
+        pk: &[Value],
+        extra: &[&dyn ToSql],
+    ) -> rusqlite::Result<()> {
+        self.statements.run(table, kind, pk, extra)
+    }
+
+    /// Runs `sql` (a statement for some of a table's columns) with the key
+    /// values, then `extra`, as parameters.
+    fn run_sql(&self, sql: &str, pk: &[Value], extra: &[&dyn ToSql]) -> rusqlite::Result<()> {
+        let mut stmt = self.statements.conn().prepare_cached(sql)?;
         let params = pk
             .iter()
             .map(|v| v as &dyn ToSql)

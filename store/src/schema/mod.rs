@@ -36,6 +36,7 @@ pub use rules::SchemaChange;
 pub(crate) use shape::is_internal;
 
 use crate::SchemaError;
+use crate::sql::ident;
 
 /// The replicated tables, keyed by lower-cased name.
 #[derive(Debug, Default)]
@@ -151,6 +152,7 @@ pub(crate) fn apply_ddl(
         for table in &touched {
             table.drop_triggers(conn)?;
         }
+        let set_aside = set_aside_temp_triggers(conn, sql)?;
         conn.execute_batch(sql)?;
         let after = shape::snapshot(conn)?;
         let plan = rules::plan_change(&before, &after, &registry.keys())?;
@@ -159,6 +161,9 @@ pub(crate) fn apply_ddl(
             info.add_clock_columns(conn)?;
             info.create_triggers(conn)?;
         }
+        for create in &set_aside {
+            conn.execute_batch(create)?;
+        }
         for name in &plan.new_tables {
             make_replicated(conn, &after[&name.to_ascii_lowercase()])?;
         }
@@ -166,6 +171,34 @@ pub(crate) fn apply_ddl(
     })?;
     *registry = Registry::load(conn)?;
     Ok(plan)
+}
+
+/// Drops the TEMP triggers (a session's own, such as a change feed's
+/// capture) of the tables `sql` names, returning their CREATE statements.
+/// Like patina's own triggers they name columns, and SQLite would refuse
+/// the DDL with an error about the trigger instead of letting the rules
+/// judge it; after a change the rules accept, they are created again as
+/// they were (their owner rebuilds them for the new shape).
+fn set_aside_temp_triggers(conn: &Connection, sql: &str) -> rusqlite::Result<Vec<String>> {
+    let triggers = conn
+        .prepare("SELECT name, tbl_name, sql FROM sqlite_temp_master WHERE type = 'trigger'")?
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut creates = Vec::new();
+    for (name, table, create) in triggers {
+        if names_table(sql, &table) {
+            conn.execute_batch(&format!("DROP TRIGGER temp.{}", ident(&name)))?;
+            // SQLite keeps the statement without its TEMP
+            creates.push(create.replacen("CREATE TRIGGER", "CREATE TEMP TRIGGER", 1));
+        }
+    }
+    Ok(creates)
 }
 
 /// Whether `sql` names `table` (quoted or not, any case): as a word, or

@@ -8,10 +8,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use patina_tests::describe_error;
+use patina_tests::{config_for, describe_error};
 
 use crate::schedule;
-use patina_tests::tokio_postgres::{AsyncMessage, Client, Config, NoTls};
+use patina_tests::tokio_postgres::{AsyncMessage, Client, NoTls};
 use tokio::sync::mpsc;
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,14 +33,7 @@ pub struct Listener {
 
 /// Connects to `addr` as `postgres` (patina or PostgreSQL alike).
 pub async fn listener(addr: SocketAddr) -> Result<Listener, String> {
-    let mut config = Config::new();
-    config
-        .host(addr.ip().to_string())
-        .port(addr.port())
-        .user("postgres")
-        .dbname("postgres")
-        .connect_timeout(Duration::from_secs(5));
-    let (client, mut connection) = config
+    let (client, mut connection) = config_for(addr)
         .connect(NoTls)
         .await
         .map_err(|e| format!("connecting to {addr}: {}", describe_error(&e)))?;

@@ -23,6 +23,7 @@ use sqlparser::ast::{
     TableFactor, UnaryOperator, Value as Literal,
 };
 
+use super::plan::table_of;
 use crate::translate::{Catalog, fold_identifier};
 use crate::types::{PgType, Scalar};
 
@@ -128,13 +129,7 @@ fn table(factor: &TableFactor, catalog: &dyn Catalog) -> Option<Named> {
     let TableFactor::Table { name, alias, .. } = factor else {
         return None;
     };
-    let table = name
-        .0
-        .last()
-        .and_then(|part| part.as_ident())
-        .map(fold_identifier)
-        .unwrap_or_default()
-        .to_lowercase();
+    let table = table_of(name);
     let qualifier = match alias {
         Some(alias) => fold_identifier(&alias.name),
         None => table.clone(),

@@ -1,6 +1,6 @@
-//! Which incremental subscriptions a changed row can affect, so the cost
-//! of a write follows the rows it changed, not the subscriptions on its
-//! tables. A target is one table occurrence of one subscription's query.
+//! Which subscriptions a changed row can affect, so the cost of a write
+//! follows the rows it changed, not the subscriptions on its tables. A
+//! target is one table occurrence of one incremental subscription's query.
 //!
 //! - Held keys: for each (table, encoded key), the targets holding a
 //!   result row that joins that row, kept in step with the materialized
@@ -9,6 +9,8 @@
 //!   result through a target only if its current values satisfy the
 //!   target's constraints; targets without any are unconstrained, every
 //!   changed row of their table is a candidate for them.
+//! - Re-run subscriptions (not incremental), by the tables they read: a
+//!   batch re-runs those of the tables it changed.
 //!
 //! For each changed row this gives, per target, whether to look up the
 //! result rows joining it (held) and whether to re-run the query
@@ -51,6 +53,8 @@ pub(crate) struct Index {
     constraints: HashMap<Target, (String, Vec<Constraint>)>,
     /// Table → its primary-key columns.
     keys: HashMap<String, Vec<String>>,
+    /// Table (lower-cased) → the re-run subscriptions reading it.
+    reruns: HashMap<String, BTreeSet<String>>,
 }
 
 impl Index {
@@ -85,8 +89,27 @@ impl Index {
         }
     }
 
+    /// Adds re-run subscription `id`, which reads `tables`.
+    pub fn add_rerun<'a>(&mut self, id: &str, tables: impl IntoIterator<Item = &'a String>) {
+        for table in tables {
+            self.reruns
+                .entry(table.to_lowercase())
+                .or_default()
+                .insert(id.to_owned());
+        }
+    }
+
+    /// The re-run subscriptions reading `table` (lower-cased).
+    pub fn reruns(&self, table: &str) -> impl Iterator<Item = &String> {
+        self.reruns.get(table).into_iter().flatten()
+    }
+
     /// Forgets everything of subscription `id`.
     pub fn remove(&mut self, id: &str) {
+        for ids in self.reruns.values_mut() {
+            ids.remove(id);
+        }
+        self.reruns.retain(|_, ids| !ids.is_empty());
         let mine = |target: &Target| target.0 == id;
         for keys in self.held.values_mut() {
             keys.retain(|_, targets| {

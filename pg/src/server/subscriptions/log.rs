@@ -2,12 +2,29 @@
 //! subscription (its query and counters), its materialized result (rows
 //! with their stable ids, keys and values) and its change log, kept for
 //! the retention so clients can resume. Only the subscription worker
-//! writes it.
+//! writes it, one transaction per round, and publishes a round's changes
+//! once it committed.
+//!
+//! It is as durable as the node's data: with `durability = normal` (WAL,
+//! `synchronous = NORMAL`) a committed round survives a crash of the
+//! process but a power loss may lose the last rounds — as it may lose the
+//! last commits of the data — and then the change ids they were given,
+//! which clients may have seen, are given again to other changes; with
+//! `durability = full` every round is fsynced before it is published, so
+//! a change id a client saw is never forgotten. Checkpoints run from the
+//! server's checkpoint thread ([`super::super::checkpoint`]), not inside a
+//! round's commit: SQLite's automatic checkpoint copies the WAL and
+//! fsyncs both files in the commit that crosses its limit, which held up
+//! the notifications of that round and of the rounds queued behind it by
+//! tens of milliseconds. The worker still checkpoints what is left past
+//! the writer's limit, so the WAL cannot grow without bound.
 
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
+
+use super::super::checkpoint;
 
 /// Changes are kept this long…
 pub(crate) const RETENTION: Duration = Duration::from_secs(600);
@@ -32,12 +49,16 @@ const SCHEMA: &str = "
         PRIMARY KEY (sub, occ, k, row_id)) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS row_keys_by_row ON row_keys (sub, row_id);";
 
-/// Opens (creating) the file at `path`.
-pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
+/// Opens (creating) the file at `path`; `full`: fsync every commit (the
+/// node's data is kept with `durability = full`). Does not start its
+/// checkpoints ([`checkpoint::spawn`]).
+pub(crate) fn open(path: &Path, full: bool) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-    conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+    let synchronous = if full { "FULL" } else { "NORMAL" };
+    conn.execute_batch(&format!("PRAGMA synchronous = {synchronous};"))?;
+    conn.pragma_update(None, "wal_autocheckpoint", checkpoint::WRITER_LIMIT_PAGES)?;
     conn.execute_batch(SCHEMA)?;
     Ok(conn)
 }

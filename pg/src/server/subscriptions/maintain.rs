@@ -61,7 +61,7 @@ pub(crate) struct State {
     reader: Connection,
     subscriptions: BTreeMap<String, Subscription>,
     by_query: HashMap<String, String>,
-    /// Which incremental subscriptions changed rows can affect.
+    /// Which subscriptions changed rows can affect.
     index: Index,
     /// Keeping a batch's changes failed: the next round re-diffs all.
     behind: bool,
@@ -115,15 +115,18 @@ impl State {
         plan: QueryPlan,
         keep: Option<Keep>,
     ) -> Result<(), PgError> {
-        if let Mode::Incremental(occurrences) = &plan.mode {
-            let held = log::held_keys(&self.log, &record.id).map_err(internal)?;
-            self.index.add(&record.id, occurrences);
-            for (occ, key) in held {
-                if let Some(occurrence) = occurrences.get(occ) {
-                    self.index
-                        .hold(&occurrence.table, key, (record.id.clone(), occ));
+        match &plan.mode {
+            Mode::Incremental(occurrences) => {
+                let held = log::held_keys(&self.log, &record.id).map_err(internal)?;
+                self.index.add(&record.id, occurrences);
+                for (occ, key) in held {
+                    if let Some(occurrence) = occurrences.get(occ) {
+                        self.index
+                            .hold(&occurrence.table, key, (record.id.clone(), occ));
+                    }
                 }
             }
+            Mode::Rerun(_) => self.index.add_rerun(&record.id, &plan.tables),
         }
         self.by_query
             .insert(plan.normalized.clone(), record.id.clone());
@@ -300,21 +303,16 @@ impl State {
         everything: bool,
     ) -> BTreeMap<String, Option<BTreeMap<usize, Work>>> {
         let mut affected = BTreeMap::new();
-        for subscription in self.subscriptions.values() {
-            let rerun = matches!(subscription.plan.mode, Mode::Rerun(_));
-            let reads_changed = || {
-                subscription
-                    .plan
-                    .tables
-                    .iter()
-                    .any(|t| changed.contains_key(&t.to_lowercase()))
-            };
-            if everything || (rerun && reads_changed()) {
-                affected.insert(subscription.record.id.clone(), None);
-            }
-        }
         if everything {
+            for id in self.subscriptions.keys() {
+                affected.insert(id.clone(), None);
+            }
             return affected;
+        }
+        for table in changed.keys() {
+            for id in self.index.reruns(table) {
+                affected.insert(id.clone(), None);
+            }
         }
         for (table, keys) in changed {
             let columns = self.index.columns(table);

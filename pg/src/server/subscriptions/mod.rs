@@ -132,10 +132,13 @@ impl std::fmt::Debug for Manager {
 
 impl Manager {
     /// Opens the subscriptions of `db` and starts their worker, which
-    /// takes back the subscriptions kept in the file and re-diffs them.
-    pub fn start(db: &Database) -> Result<Arc<Manager>, DatabaseError> {
+    /// takes back the subscriptions kept in the file and re-diffs them,
+    /// and their checkpoints; `full`: the node's data is kept with
+    /// `durability = full`, and so is the file.
+    pub fn start(db: &Database, full: bool) -> Result<Arc<Manager>, DatabaseError> {
         let path = db.path().with_file_name(FILE);
-        let log = log::open(&path)?;
+        let log = log::open(&path, full)?;
+        super::checkpoint::spawn(&path)?;
         let records = log::load(&log)?;
         let clock = Arc::new(crate::functions::SessionClock::new(
             crate::functions::SessionClock::system_now(),

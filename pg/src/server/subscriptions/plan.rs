@@ -19,8 +19,8 @@ use std::ops::ControlFlow;
 use rusqlite::Connection;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use sqlparser::ast::{
-    Expr, GroupByExpr, Ident, JoinOperator, Query, SelectItem, SetExpr, Statement, TableFactor,
-    Visit, Visitor,
+    Expr, GroupByExpr, Ident, JoinOperator, ObjectName, Query, SelectItem, SetExpr, Statement,
+    TableFactor, Visit, Visitor,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -339,13 +339,7 @@ fn occurrences(query: &Query, catalog: &dyn Catalog) -> Result<Vec<Occurrence>, 
         let TableFactor::Table { name, .. } = factor else {
             continue;
         };
-        let table = name
-            .0
-            .last()
-            .and_then(|part| part.as_ident())
-            .map(fold_identifier)
-            .unwrap_or_default()
-            .to_lowercase();
+        let table = table_of(name);
         let key = catalog.primary_key(&table);
         if key.is_empty() {
             return Err(PgError::new(
@@ -362,6 +356,17 @@ fn occurrences(query: &Query, catalog: &dyn Catalog) -> Result<Vec<Occurrence>, 
         });
     }
     Ok(found)
+}
+
+/// The table a `FROM` item names: the last part of its name, folded as
+/// PostgreSQL folds identifiers, lower-cased as the catalog keys tables.
+pub(super) fn table_of(name: &ObjectName) -> String {
+    name.0
+        .last()
+        .and_then(|part| part.as_ident())
+        .map(fold_identifier)
+        .unwrap_or_default()
+        .to_lowercase()
 }
 
 /// The query with each occurrence's key columns appended to its result.

@@ -82,7 +82,7 @@ impl Fixture {
 
     fn state(&self) -> State {
         State::new(
-            log::open(&self.dir.join("subscriptions.db")).expect("a log"),
+            log::open(&self.dir.join("subscriptions.db"), false).expect("a log"),
             self.reader(),
         )
     }
@@ -488,6 +488,18 @@ fn aggregates_are_rerun_and_diffed_by_content() {
     );
     let (change_id, rows) = state.snapshot(&id).expect("a snapshot");
     assert_eq!((change_id, rows), (1, vec![(1, vec![Value::Integer(1)])]));
+    // A table it does not read re-runs nothing, even when the count would
+    // differ (the write below the re-run would find).
+    let other = fixture.write(
+        "INSERT INTO owners VALUES (1, 'ann'); INSERT INTO pets VALUES (2, 1, 'dog', 1)",
+        "owners",
+        &[1],
+    );
+    assert_eq!(state.changed(&other, false), []);
+    // Once dropped, its table's changes re-run nothing either.
+    state.drop_subscription(&id);
+    let changed = fixture.write("INSERT INTO pets VALUES (3, 1, 'ox', 1)", "pets", &[3]);
+    assert_eq!(state.changed(&changed, false), []);
 }
 
 #[test]
@@ -628,7 +640,7 @@ fn replaying_changes_reproduces_the_result() {
 #[test]
 fn changes_past_the_retention_cannot_be_resumed() {
     let fixture = Fixture::new();
-    let log = log::open(&fixture.dir.join("retention.db")).expect("a log");
+    let log = log::open(&fixture.dir.join("retention.db"), false).expect("a log");
     for (change_id, at_ms) in [(1, 100), (2, 200), (3, 300)] {
         log::append(&log, "s", change_id, at_ms, "patina:sub:s", "{}").expect("a change");
     }
