@@ -112,11 +112,13 @@ impl AntiEntropy {
         let mut chosen = Vec::new();
         let due = self.priority_since.is_some_and(|at| at <= now) || round;
         if due && self.open.is_empty() && self.slots() > 0 {
-            while let Some(peer) = self.priority.pop_first() {
-                if !self.open.contains_key(&peer) {
-                    chosen.push(peer);
-                    break;
-                }
+            // A random one: after a heal every node of one half has the
+            // same peers to pick from, and all taking the lowest address
+            // would queue them at one server (busy for the rest).
+            let candidates: Vec<SocketAddr> = self.priority.iter().copied().collect();
+            if let Some(&peer) = choose(rng, &candidates, 1).first() {
+                self.priority.remove(&peer);
+                chosen.push(peer);
             }
         }
         if self.priority.is_empty() {
@@ -329,18 +331,39 @@ mod tests {
         for p in 1..=3 {
             ae.prioritize(addr(p), now);
         }
-        assert_eq!(ae.poll(now, &[], true, &mut rng), vec![addr(1)]);
+        let first = ae.poll(now, &[], true, &mut rng);
+        assert_eq!(first.len(), 1);
         assert!(ae.deadline() > Some(now), "the others wait for it");
-        ae.received(addr(1), true);
+        ae.received(first[0], true);
         let round = now + Duration::from_secs(2);
         let up = [addr(4), addr(5)];
         assert!(ae.poll(round, &up, true, &mut rng).is_empty());
-        ae.ended(addr(1), round);
+        ae.ended(first[0], round);
         assert_eq!(ae.deadline(), Some(now), "the next one is due at once");
-        assert_eq!(ae.poll(round, &up, true, &mut rng), vec![addr(2)]);
-        ae.ended(addr(2), round);
-        assert_eq!(ae.poll(round, &up, true, &mut rng), vec![addr(3)]);
+        let second = ae.poll(round, &up, true, &mut rng);
+        assert_eq!(second.len(), 1);
+        ae.ended(second[0], round);
+        let third = ae.poll(round, &up, true, &mut rng);
+        assert_eq!(third.len(), 1);
+        let mut all = [first[0], second[0], third[0]];
+        all.sort();
+        assert_eq!(all, [addr(1), addr(2), addr(3)], "each of them once");
         assert_eq!(ae.deadline(), Some(ae.next_round));
+    }
+
+    #[test]
+    fn nodes_with_the_same_priority_peers_spread_over_them() {
+        let now = Instant::now();
+        let mut picked = BTreeSet::new();
+        for seed in 0..20 {
+            let mut rng = SmallRng::seed_from_u64(seed);
+            let mut ae = AntiEntropy::new(&Config::default(), &mut rng, now);
+            for p in 1..=5 {
+                ae.prioritize(addr(p), now);
+            }
+            picked.extend(ae.poll(now, &[], true, &mut rng));
+        }
+        assert!(picked.len() >= 4, "first picks of 20 nodes: {picked:?}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use rusqlite::{CachedStatement, Connection, ToSql, params_from_iter};
 
-use crate::schema::TableInfo;
+use crate::schema::{TableInfo, clock_columns};
 use crate::sql::{column_list, ident};
 use crate::{Value, row_state};
 
@@ -175,9 +175,7 @@ fn clock_row_put(table: &TableInfo) -> String {
         "__patina_cl_site".to_owned(),
     ];
     for column in &table.columns {
-        // The clock table's names (`schema::crr::clock_columns`); every
-        // merge test fails if the two drift apart.
-        names.extend(["cv", "dbv", "site"].map(|part| format!("__patina_{part}_{column}")));
+        names.extend(clock_columns(column));
     }
     let names: Vec<String> = names.iter().map(|n| ident(n)).collect();
     let k = table.pk.len();
