@@ -215,8 +215,8 @@ async fn a_table_feed_reports_every_committed_row_on_every_node() {
     assert!(near.delivered(w).await.is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn patina_channels_are_checked_and_reserved() {
+/// A single node with a replicated table `items (id, name)`.
+async fn one_node_with_items() -> Cluster {
     let cluster = Cluster::start(1, ClusterOptions::default()).await;
     cluster
         .create_table(
@@ -224,6 +224,12 @@ async fn patina_channels_are_checked_and_reserved() {
             "items",
         )
         .await;
+    cluster
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patina_channels_are_checked_and_reserved() {
+    let cluster = one_node_with_items().await;
     cluster.exec(0, "CREATE TABLE scratch (note TEXT)").await;
     let client = listener_at(cluster.pg_addr(0)).await.client;
     for table in ["nope", "ITEMS", "scratch"] {
@@ -255,13 +261,7 @@ async fn patina_channels_are_checked_and_reserved() {
 /// column.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_changes_of_a_watched_table_are_judged_as_usual() {
-    let cluster = Cluster::start(1, ClusterOptions::default()).await;
-    cluster
-        .create_table(
-            "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)",
-            "items",
-        )
-        .await;
+    let cluster = one_node_with_items().await;
     let writer = listener_at(cluster.pg_addr(0)).await;
     let mut listener = listener_at(cluster.pg_addr(0)).await;
     exec(&listener.client, &format!("LISTEN \"{FEED}\"")).await;

@@ -267,12 +267,18 @@ impl Cell<'_, '_> {
         let columns =
             || -> Vec<&String> { values.iter().map(|(i, _)| &table.columns[*i]).collect() };
         match run.life {
-            Some(cl) if cl.is_multiple_of(2) => self.run(table, Kind::RowDelete, run.pk, &[])?,
-            Some(_) if values.is_empty() => self.run(table, Kind::RowCreate, run.pk, &[])?,
-            Some(_) if every => self.run(table, Kind::RowPut, run.pk, &extra)?,
+            Some(cl) if cl.is_multiple_of(2) => {
+                self.statements.run(table, Kind::RowDelete, run.pk, &[])?
+            }
+            Some(_) if values.is_empty() => {
+                self.statements.run(table, Kind::RowCreate, run.pk, &[])?
+            }
+            Some(_) if every => self.statements.run(table, Kind::RowPut, run.pk, &extra)?,
             Some(_) => self.run_sql(&row_upsert(table, &columns()), run.pk, &extra)?,
             None if values.is_empty() => {}
-            None if every => self.run(table, Kind::ValuesPut, run.pk, &extra)?,
+            None if every => self
+                .statements
+                .run(table, Kind::ValuesPut, run.pk, &extra)?,
             None => self.run_sql(
                 &values_update(&table.name, &table.pk, &columns()),
                 run.pk,
@@ -285,7 +291,7 @@ impl Cell<'_, '_> {
             && run.clocks.iter().all(Option::is_none)
         {
             let extra: [&dyn ToSql; 3] = [&(cl as i64), &db_version, &self.ord];
-            self.run(table, Kind::LifePut, run.pk, &extra)?;
+            self.statements.run(table, Kind::LifePut, run.pk, &extra)?;
         } else if let Some(cl) = run.life {
             // The whole clock row: the life, then each column's clock or none.
             let cl = cl as i64;
@@ -297,7 +303,8 @@ impl Cell<'_, '_> {
                     None => extra.extend([&0i64 as &dyn ToSql, &None::<i64>, &None::<i64>]),
                 }
             }
-            self.run(table, Kind::ClocksRowPut, run.pk, &extra)?;
+            self.statements
+                .run(table, Kind::ClocksRowPut, run.pk, &extra)?;
         } else {
             let clocks: Vec<(usize, i64)> = run
                 .clocks
@@ -308,7 +315,8 @@ impl Cell<'_, '_> {
             let mut extra: Vec<&dyn ToSql> = vec![&db_version, &self.ord];
             extra.extend(clocks.iter().map(|(_, cv)| cv as &dyn ToSql));
             if clocks.len() == table.columns.len() {
-                self.run(table, Kind::ClocksPut, run.pk, &extra)?;
+                self.statements
+                    .run(table, Kind::ClocksPut, run.pk, &extra)?;
             } else {
                 let columns: Vec<&String> =
                     clocks.iter().map(|(i, _)| &table.columns[*i]).collect();
@@ -321,17 +329,6 @@ impl Cell<'_, '_> {
         run.clocks.fill(None);
         run.touched.fill(false);
         Ok(())
-    }
-
-    /// Runs one of the table's held statements.
-    fn run(
-        &self,
-        table: &TableInfo,
-        kind: Kind,
-        pk: &[Value],
-        extra: &[&dyn ToSql],
-    ) -> rusqlite::Result<()> {
-        self.statements.run(table, kind, pk, extra)
     }
 
     /// Runs `sql` (a statement for some of a table's columns) with the key
