@@ -109,7 +109,13 @@ pub(crate) fn record(conn: &Connection, registry: &Registry) -> rusqlite::Result
 pub(crate) fn reconcile(conn: &Connection, registry: &mut Registry) -> Result<bool, SchemaError> {
     let mut changed = false;
     for (table, objects) in all_recorded(conn)? {
-        let Some(create) = objects.get(&(Kind::Table, String::new())) else {
+        // An empty definition has not arrived yet: a later version rewrote
+        // it (`ALTER TABLE` records the table's new `CREATE`), and a node
+        // merging the earlier version first holds the row without it.
+        let Some(create) = objects
+            .get(&(Kind::Table, String::new()))
+            .filter(|create| !create.is_empty())
+        else {
             continue;
         };
         if registry.get(&table).is_none() {
@@ -137,6 +143,7 @@ pub(crate) fn reconcile(conn: &Connection, registry: &mut Registry) -> Result<bo
             let present = current.contains_key(&(*kind, name.clone()));
             let ddl = match kind {
                 Kind::Table => continue,
+                _ if definition.is_empty() => continue,
                 Kind::Column if !present => {
                     // Only key columns are NOT NULL without a DEFAULT: this
                     // one is of a definition whose key lost, and the rows of
@@ -169,7 +176,9 @@ fn adopt_key(conn: &Connection, registry: &mut Registry, table: &str, create: &s
 }
 
 /// Runs one statement of the recorded schema; a refusal is logged (the
-/// merge goes on), a failure of SQLite itself is returned.
+/// merge goes on), an index on a column that has not arrived yet waits
+/// for it (the column's arrival reconciles again), a failure of SQLite
+/// itself is returned.
 fn apply(
     conn: &Connection,
     registry: &mut Registry,
@@ -180,6 +189,10 @@ fn apply(
         Ok(_) => {
             tracing::info!(%table, %ddl, "applied a schema change from the cluster");
             Ok(true)
+        }
+        Err(SchemaError::Sqlite(message)) if message.contains("no such column") => {
+            tracing::debug!(%table, %ddl, %message, "a schema change waits for its column");
+            Ok(false)
         }
         Err(SchemaError::Sqlite(message)) if !is_conflict(&message) => {
             Err(SchemaError::Sqlite(message))

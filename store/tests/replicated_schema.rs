@@ -138,3 +138,39 @@ fn rows_that_arrive_before_their_table_are_kept_then_applied() {
     b.store.merge(&schema).unwrap();
     assert_eq!(b.dump("items"), a.dump("items"));
 }
+
+#[test]
+fn a_table_created_then_altered_reaches_an_empty_store_in_one_merge() {
+    let mut a = TempStore::with_schema(ITEMS);
+    a.store
+        .apply_ddl("ALTER TABLE items ADD COLUMN price REAL")
+        .unwrap();
+    let mut b = TempStore::new();
+    sync(&a, &mut b);
+    assert_eq!(shape(&b, "items"), shape(&a, "items"));
+}
+
+#[test]
+fn an_index_that_arrives_before_its_column_waits_for_it() {
+    let mut a = TempStore::with_schema(ITEMS);
+    let mut b = TempStore::new();
+    let mut c = TempStore::new();
+    sync(&a, &mut b);
+    sync(&a, &mut c);
+    b.store
+        .apply_ddl("ALTER TABLE items ADD COLUMN price REAL")
+        .unwrap();
+    sync(&b, &mut a);
+    a.store
+        .apply_ddl("CREATE INDEX items_price ON items (price)")
+        .unwrap();
+    let index_version = a.store.db_version().unwrap();
+    let the_index = a
+        .store
+        .changes(a.store.site_id(), index_version..=index_version)
+        .unwrap();
+    c.store.merge(&the_index).unwrap();
+    assert_eq!(shape(&c, "items").1, Vec::<String>::new());
+    sync(&b, &mut c);
+    assert_eq!(shape(&c, "items"), shape(&a, "items"));
+}
