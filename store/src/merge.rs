@@ -7,7 +7,8 @@
 //! order; equal values only move the clock to the higher site id so every
 //! replica records the same writer. A change from a newer life of a row
 //! first resets the row's column clocks, so the re-inserting side's whole
-//! row wins.
+//! row wins; the same life from two sites (both deleted the row, or both
+//! created it) is recorded as the higher site's, like equal values.
 
 use std::collections::BTreeSet;
 

@@ -1,7 +1,8 @@
 //! The schema is replicated: DDL run on one node through the pg front door
 //! (psql) reaches every node with its PostgreSQL types and is written on
 //! another, concurrent column additions on different nodes converge to
-//! their union, and a node that joins later gets the schema with the data.
+//! their union, and a node that joins later gets the schema with the data
+//! (also a table altered by the node that created it).
 //! Needs the patina binary (`cargo build -p patina-cli`, or `PATINA_BIN`).
 
 use std::time::Duration;
@@ -124,6 +125,13 @@ async fn ddl_on_one_node_reaches_every_node_and_a_late_joiner() {
         .unwrap_err();
     assert!(drop.contains("0A000"), "{drop}");
 
+    // A column added by the node that created the table rewrites the
+    // table's recorded CREATE: a joiner merging the first version before
+    // the second must wait for it, not fail.
+    cluster
+        .exec(0, "ALTER TABLE services ADD COLUMN owner text")
+        .await;
+
     // A node that joins now gets the tables, their types and the rows.
     let late = cluster.add_node().await;
     cluster
@@ -137,6 +145,9 @@ async fn ddl_on_one_node_reaches_every_node_and_a_late_joiner() {
                 async move {
                     let rows = cluster.try_query(late, &dump).await?;
                     let extra = cluster.try_query(late, extra).await?;
+                    cluster
+                        .try_query(late, "SELECT owner FROM services LIMIT 0")
+                        .await?;
                     if rows.len() == 2 && extra == want {
                         Ok(())
                     } else {

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use rusqlite::{ToSql, params_from_iter};
 
 use crate::row_state::{RowState, Stamp};
-use crate::schema::{Registry, TableInfo, clocks_update, values_update};
+use crate::schema::{Registry, TableInfo, clocks_update, life_writer_update, values_update};
 use crate::sites::Sites;
 use crate::{Change, MergeError, SiteId, Value, pack};
 
@@ -139,6 +139,9 @@ impl Cell<'_, '_> {
     ) -> Result<bool, MergeError> {
         let cl = change.causal_length;
         let Some(i) = column else {
+            if cl == run.life() {
+                self.claim_life(run, change)?;
+            }
             if cl <= run.life() {
                 return Ok(false);
             }
@@ -198,6 +201,27 @@ impl Cell<'_, '_> {
         self.set_clock(run, i, change.col_version);
         self.log(run, change)?;
         Ok(true)
+    }
+
+    /// The row's current life, from another site: like equal values, its
+    /// recorded writer moves only to a higher site id, so every replica
+    /// records the same one whatever order the change sets arrive in. A
+    /// life pending in this run is this change set's own (same site).
+    fn claim_life(&self, run: &mut RowRun<'_>, change: &Change) -> rusqlite::Result<()> {
+        let Some(state) = run.state.as_mut() else {
+            return Ok(());
+        };
+        if !self
+            .sites
+            .id(state.life.site)
+            .is_some_and(|id| self.site_id > id)
+        {
+            return Ok(());
+        }
+        state.life = self.stamp(change.causal_length);
+        let sql = life_writer_update(&run.table.clock, &run.table.pk);
+        self.run_sql(&sql, run.pk, &[&(self.db_version as i64), &self.ord])?;
+        self.log(run, change)
     }
 
     /// Sets the row's causal length to the change's, clearing column clocks

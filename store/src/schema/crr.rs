@@ -113,6 +113,20 @@ pub(crate) fn clocks_update(clock: &str, pk: &[String], columns: &[&String]) -> 
     )
 }
 
+/// `UPDATE clock SET` the recorded writer of the row's life (`?k+1` its
+/// db_version, `?k+2` its site) `WHERE key`: the life itself and the
+/// column clocks stay.
+pub(crate) fn life_writer_update(clock: &str, pk: &[String]) -> String {
+    let k = pk.len();
+    format!(
+        "UPDATE {} SET __patina_cl_dbv = ?{}, __patina_cl_site = ?{} WHERE {}",
+        ident(clock),
+        k + 1,
+        k + 2,
+        params_match("", pk, 1)
+    )
+}
+
 impl TableInfo {
     pub fn new(
         id: i64,
