@@ -211,10 +211,10 @@ impl Cell<'_, '_> {
         let Some(state) = run.state.as_mut() else {
             return Ok(());
         };
-        if !self
+        if self
             .sites
             .id(state.life.site)
-            .is_some_and(|id| self.site_id > id)
+            .is_none_or(|id| self.site_id <= id)
         {
             return Ok(());
         }
