@@ -145,7 +145,10 @@ impl Alarm {
         let mut rings = self.lock();
         while *rings == seen {
             rings = match until {
-                None => self.bell.wait(rings).unwrap_or_else(PoisonError::into_inner),
+                None => self
+                    .bell
+                    .wait(rings)
+                    .unwrap_or_else(PoisonError::into_inner),
                 Some(until) => {
                     let Some(left) = until.checked_duration_since(Instant::now()) else {
                         return;
