@@ -18,7 +18,6 @@ fn database() -> Connection {
     let conn = Connection::open_in_memory().expect("open");
     functions::register(&conn, Arc::new(SessionClock::new(0))).expect("functions");
     conn.execute_batch(columns::CREATE).expect("columns table");
-    super::install(&conn).expect("views");
     for sql in [
         "CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL DEFAULT '', \
          sku varchar(32) NOT NULL DEFAULT 'x', price numeric(10,2) DEFAULT 9.99, \
@@ -46,6 +45,7 @@ fn rows(conn: &Connection, sql: &str) -> Vec<String> {
     let tables = Tables::load(conn).expect("tables");
     let translated = translate(sql, &tables).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let statement = translated.last().expect("a statement");
+    super::ensure(conn, statement.views).expect("views");
     let mut stmt = conn
         .prepare(&statement.sql)
         .unwrap_or_else(|e| panic!("{}: {e}", statement.sql));
@@ -191,6 +191,7 @@ fn regclass_reads_and_prints_names() {
     let tables = Tables::load(&conn).expect("tables");
     let error = translate("SELECT 'nope'::regclass", &tables)
         .map(|t| {
+            super::ensure(&conn, t[0].views).expect("views");
             conn.prepare(&t[0].sql)
                 .and_then(|mut s| s.query_row([], |r| r.get::<_, Value>(0)))
         })
@@ -306,6 +307,7 @@ fn pg_settings_lists_the_session_settings() {
     let sql = "SELECT s.name, setting, reset_val, enumvals, pending_restart \
                FROM pg_catalog.pg_settings s ORDER BY name";
     let translated = translate(sql, &catalog).expect("translates");
+    super::ensure(&conn, translated[0].views).expect("views");
     let mut stmt = conn.prepare(&translated[0].sql).expect("prepares");
     let rows: Vec<String> = stmt
         .query_map([], |row| {
@@ -384,4 +386,83 @@ ORDER BY 1;"
         ),
         ["line_positive|CHECK (line > 0)"]
     );
+}
+
+/// The names of the views on `conn`.
+fn views_on(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM temp.sqlite_schema WHERE type = 'view' ORDER BY name")
+        .expect("temp schema");
+    stmt.query_map([], |row| row.get(0))
+        .expect("runs")
+        .collect::<rusqlite::Result<_>>()
+        .expect("names")
+}
+
+#[test]
+fn a_connection_creates_only_the_views_its_statements_read() {
+    let conn = database();
+    assert!(views_on(&conn).is_empty());
+    assert_eq!(rows(&conn, "SELECT count(*) FROM items"), ["0"]);
+    assert!(views_on(&conn).is_empty());
+    assert_eq!(
+        rows(&conn, "SELECT nspname FROM pg_namespace WHERE oid = 11"),
+        ["pg_catalog"]
+    );
+    assert_eq!(views_on(&conn), ["pg_catalog.pg_namespace"]);
+    // pg_tables reads pg_class, which reads the helpers
+    assert_eq!(rows(&conn, "SELECT count(*) FROM pg_tables"), ["2"]);
+    assert!(views_on(&conn).len() > 3);
+    // DDL after the views were created shows at once
+    let tables = Tables::load(&conn).expect("tables");
+    for statement in translate("CREATE TABLE later (id int PRIMARY KEY)", &tables).expect("create")
+    {
+        conn.execute_batch(&statement.sql).expect("runs");
+        if let Some(ddl) = &statement.ddl {
+            columns::record(&conn, statement.kind, ddl).expect("record");
+        }
+    }
+    assert_eq!(rows(&conn, "SELECT count(*) FROM pg_tables"), ["3"]);
+}
+
+/// Every system relation and helper view answers on a connection that
+/// created only what it reads: a view reading one its set lacks fails
+/// here. (patina's own relations read the store's tables and the node:
+/// `tests/tests/catalog_fresh.rs` runs them on a real node.)
+#[test]
+fn every_view_answers_on_a_fresh_connection() {
+    for relation in super::relations().filter(|r| r.schema != "patina") {
+        let conn = database();
+        let sql = format!(
+            "SELECT * FROM {}.{} LIMIT 0",
+            relation.schema, relation.name
+        );
+        let tables = Tables::load(&conn).expect("tables");
+        let translated = translate(&sql, &tables).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let names: Vec<&str> = translated[0]
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        let expected: Vec<&str> = relation.columns.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, expected, "{sql}");
+        assert!(rows(&conn, &sql).is_empty(), "{sql}");
+        assert_eq!(views_on(&conn).len(), translated[0].views.len(), "{sql}");
+        rows(
+            &conn,
+            &format!("SELECT count(*) FROM {}.{}", relation.schema, relation.name),
+        );
+    }
+    for (name, reads) in super::install::every_view() {
+        if name.starts_with("patina.") {
+            continue;
+        }
+        let conn = database();
+        super::ensure(&conn, reads).expect("views");
+        assert_eq!(views_on(&conn).len(), reads.len(), "{name}");
+        conn.query_row(&format!("SELECT count(*) FROM \"{name}\""), [], |row| {
+            row.get::<_, i64>(0)
+        })
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
 }

@@ -1,10 +1,11 @@
 //! The system relations: `pg_catalog` and `information_schema` (and, in
 //! the same way, patina's own read-only relations), as SQLite TEMP views
-//! that every connection creates when it opens the database. A catalog
-//! query is translated like any other and answered by SQLite from the live
-//! schema (`main.sqlite_schema`, `pragma_table_info`, `pragma_index_list`
-//! and `__patina_pg_columns`), so DDL made after a connection opened shows
-//! at once.
+//! that a connection creates when a statement first reads them (see
+//! `install`: [`Views`], [`ensure`]). A catalog query is translated like
+//! any other and answered by SQLite from the live schema
+//! (`main.sqlite_schema`, `pragma_table_info`, `pragma_index_list` and
+//! `__patina_pg_columns`), so DDL made after a view was created shows at
+//! once.
 //!
 //! [`relations`] is the registry: one [`SystemRelation`] per relation,
 //! with its schema, name, typed columns and the SQLite that defines it.
@@ -16,20 +17,22 @@
 //! Layout: `oid` (deterministic OIDs), `types` (the built-in rows of
 //! `pg_type`), `pg_catalog` and `information_schema` (the relations),
 //! `opclass` and `tablespace` (small static ones), `patina` (the
-//! cluster's state).
+//! cluster's state); `install` (creating the views on demand) with
+//! `sql_names` (the names a SQL text reads).
 
 mod information_schema;
+mod install;
 mod oid;
 mod opclass;
 mod patina;
 mod pg_catalog;
+mod sql_names;
 mod tablespace;
 mod types;
 
-use rusqlite::Connection;
-
 use crate::types::PgType;
 
+pub use install::{Views, ensure};
 pub use oid::{FIRST_USER_OID, object_oid};
 pub(crate) use types::{BuiltinType, builtin_type, format_type, with_typmod};
 
@@ -131,32 +134,6 @@ pub fn by_sqlite_name(sqlite_name: &str) -> Option<&'static SystemRelation> {
 /// Whether `schema` holds system relations.
 pub fn is_system_schema(schema: &str) -> bool {
     relations().any(|r| r.schema == schema)
-}
-
-/// Creates the helper views and a TEMP view for every system relation on
-/// a connection that opened a patina database.
-pub fn install(conn: &Connection) -> rusqlite::Result<()> {
-    let mut sql = String::new();
-    for (name, select) in pg_catalog::HELPERS {
-        sql.push_str(&format!(
-            "CREATE TEMP VIEW IF NOT EXISTS {name} AS {};\n",
-            select()
-        ));
-    }
-    for relation in relations() {
-        let columns: Vec<String> = relation
-            .columns
-            .iter()
-            .map(|(name, _)| format!("\"{name}\""))
-            .collect();
-        sql.push_str(&format!(
-            "CREATE TEMP VIEW IF NOT EXISTS {}({}) AS {};\n",
-            relation.sqlite_name(),
-            columns.join(", "),
-            relation.select()
-        ));
-    }
-    conn.execute_batch(&sql)
 }
 
 /// A SQL string literal.

@@ -65,7 +65,9 @@ where
             _ => error,
         }
     };
-    let mut statement = match conn.prepare_cached(&query.sql) {
+    let prepared =
+        crate::catalog::ensure(conn, query.views).and_then(|()| conn.prepare_cached(&query.sql));
+    let mut statement = match prepared {
         Ok(statement) => statement,
         Err(error) => return Ok(Err(failed(error))),
     };

@@ -41,13 +41,17 @@ pub(crate) struct Writer {
 
 /// A session's hold on the writer. Dropping it (a session that ends, or a
 /// task that dies) rolls back whatever transaction it left open, so the
-/// next holder starts clean, and signals [`Database::commits`].
+/// next holder starts clean, and signals [`Database::commits`] unless it
+/// is known to have committed no local version.
 #[derive(Debug)]
-pub(crate) struct WriterLease(OwnedMutexGuard<Writer>);
+pub(crate) struct WriterLease {
+    guard: OwnedMutexGuard<Writer>,
+    committed_locally: bool,
+}
 
 impl WriterLease {
     pub fn conn(&self) -> &Connection {
-        self.0.store.conn()
+        self.guard.store.conn()
     }
 
     /// Runs a transaction-control statement (`BEGIN IMMEDIATE`, `COMMIT`,
@@ -57,30 +61,32 @@ impl WriterLease {
     }
 
     pub fn store(&mut self) -> &mut Store {
-        &mut self.0.store
+        &mut self.guard.store
     }
 
     pub fn clock(&self) -> &SessionClock {
-        &self.0.clock
+        &self.guard.clock
     }
 
     /// Hands the row changes of what committed to their consumers now
     /// (else it happens when the lease drops).
     pub fn settle_row_changes(&self) {
-        self.0.capture.settle(&self.0.store, Origin::Local);
+        self.guard.capture.settle(&self.guard.store, Origin::Local);
     }
 }
 
 impl Drop for WriterLease {
     fn drop(&mut self) {
-        let conn = self.0.store.conn();
+        let conn = self.guard.store.conn();
         if !conn.is_autocommit()
             && let Err(error) = conn.execute_batch("ROLLBACK")
         {
             tracing::error!(%error, "rolling back an abandoned transaction failed");
         }
-        self.0.capture.settle(&self.0.store, Origin::Local);
-        self.0.commits.notify_one();
+        self.guard.capture.settle(&self.guard.store, Origin::Local);
+        if self.committed_locally {
+            self.guard.commits.notify_one();
+        }
     }
 }
 
@@ -160,7 +166,6 @@ impl Database {
                 .execute_batch(&format!("BEGIN IMMEDIATE; {}; COMMIT", catalog::MIGRATE))?;
         }
         store.make_internal_crr(catalog::TABLE, Metadata::Schema)?;
-        crate::catalog::install(store.conn())?;
         // Checkpoints run beside the writer (see `checkpoint`); the writer
         // only checkpoints (what is left) when the WAL grows past the limit.
         store
@@ -235,7 +240,14 @@ impl Database {
         let mut lease = self.writer().await;
         let db = self.clone();
         let merged = tokio::task::spawn_blocking(move || {
+            // A merge commits local versions only when it rebuilds a table
+            // under the cluster's key: otherwise the broadcaster, which
+            // reads what is new on every signal, is not woken for nothing.
+            let local_before = lease.store().db_version();
             let merged = lease.store().merge(&batch);
+            let local_after = lease.store().db_version();
+            lease.committed_locally =
+                !matches!((local_before, local_after), (Ok(a), Ok(b)) if a == b);
             let Ok(outcome) = merged else {
                 cluster_notify::forget(&db.inner.arrivals);
                 return merged;
@@ -283,7 +295,10 @@ impl Database {
 
     /// Waits for the writer.
     pub(crate) async fn writer(&self) -> WriterLease {
-        WriterLease(self.inner.writer.clone().lock_owned().await)
+        WriterLease {
+            guard: self.inner.writer.clone().lock_owned().await,
+            committed_locally: true,
+        }
     }
 
     /// A read-only connection whose `now()` is `clock`'s.
@@ -295,7 +310,6 @@ impl Database {
         conn.set_prepared_statement_cache_capacity(256);
         functions::register(&conn, clock)?;
         node::register(&conn, self.inner.node.clone())?;
-        crate::catalog::install(&conn)?;
         Ok(conn)
     }
 

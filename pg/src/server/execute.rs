@@ -42,6 +42,7 @@ fn rows(
         Some((sql, constants)) => (sql.as_str(), constants.as_slice()),
         None => (statement.sql.as_str(), &[][..]),
     };
+    crate::catalog::ensure(conn, statement.views)?;
     let mut stmt = conn.prepare_cached(sql)?;
     let wanted = stmt.parameter_count();
     for index in 1..=wanted {

@@ -162,6 +162,7 @@ async fn on_writer(session: &mut Session, sql: &[String], tag: &str) -> Result<S
             columns: Vec::new(),
             ddl: None,
             row_lock: None,
+            views: crate::catalog::Views::NONE,
         };
         session.run(&Plan::Sql(Box::new(translated)), &[]).await?;
     }

@@ -72,6 +72,7 @@ pub(crate) use names::fold as fold_identifier;
 pub use names::quote_ident;
 pub use schema_file::{SchemaFile, SchemaRefusal, SchemaStep, plan_schema};
 
+use crate::catalog::Views;
 use crate::error::Error;
 use crate::types::PgType;
 use catalog::Overlay;
@@ -140,6 +141,9 @@ pub struct Translated {
     /// For a locking read (`SELECT … FOR UPDATE`): its first lock's
     /// strength. It must run on the writer, inside its transaction.
     pub row_lock: Option<RowLock>,
+    /// The system relations its SQL reads, to create on a connection
+    /// before it prepares the statement ([`crate::catalog::ensure`]).
+    pub views: Views,
 }
 
 impl Translated {
@@ -168,7 +172,8 @@ pub fn translate_typed(
     let mut overlay = Overlay::new(catalog);
     let mut translated = Vec::with_capacity(parsed.statements.len());
     for (mut statement, lock) in parsed.statements.into_iter().zip(parsed.locks) {
-        let result = translate_statement(&mut statement, &overlay, given, lock)?;
+        let mut result = translate_statement(&mut statement, &overlay, given, lock)?;
+        result.views = Views::read_by(&result.sql);
         if let Some(ddl) = &result.ddl {
             for old in ddl.renamed_from.iter().chain(&ddl.more_dropped) {
                 overlay.set(old.clone(), None);
@@ -213,6 +218,7 @@ fn translate_statement(
         columns: Vec::new(),
         ddl: None,
         row_lock: None,
+        views: Views::NONE,
     };
     let (kind, output) = match statement {
         Statement::Query(query) => {
@@ -290,6 +296,7 @@ fn translate_statement(
         ddl: None,
         // the strength is the parser's; see `locks::parse`
         row_lock: lock.filter(|_| translator.locks_rows),
+        views: Views::NONE,
     })
 }
 

@@ -150,6 +150,7 @@ pub(crate) fn plan(
     if !translated.params.is_empty() {
         return Err(PgError::new("42P02", "there is no parameter $1"));
     }
+    crate::catalog::ensure(conn, translated.views)?;
     let tables = tables_read(conn, &translated.sql, catalog)?;
     let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, query)
         .map_err(|error| PgError::new("42601", error.to_string()))?;
