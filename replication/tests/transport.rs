@@ -138,9 +138,10 @@ async fn many_messages_arrive_in_both_directions() {
         assert_eq!(from, b.local_addr());
         from_b.push(message);
     }
-    // Each message arrives once (streams may overtake each other).
+    // Each message arrives once, in the order it was sent: every one went
+    // on the sender's one stream to that peer.
     let versions = |messages: &[Message]| {
-        let mut versions: Vec<u64> = messages
+        messages
             .iter()
             .map(|message| match message {
                 Message::Broadcast(chunks) => match &chunks[..] {
@@ -149,13 +150,13 @@ async fn many_messages_arrive_in_both_directions() {
                 },
                 other => panic!("unexpected {other:?}"),
             })
-            .collect();
-        versions.sort_unstable();
-        versions
+            .collect::<Vec<u64>>()
     };
     let expected: Vec<u64> = (0..count).collect();
     assert_eq!(versions(&from_a), expected);
     assert_eq!(versions(&from_b), expected);
+    assert_eq!(a.stats().streams_opened, 1, "{:?}", a.stats());
+    assert_eq!(b.stats().streams_opened, 1, "{:?}", b.stats());
     a.close().await;
     b.close().await;
 }

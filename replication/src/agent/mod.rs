@@ -179,6 +179,7 @@ impl<S: Storage> Agent<S> {
             local_tx,
         ));
         let max_bytes = config.core.max_chunk_bytes;
+        let readers = serve::Readers::new(storage.path());
         let mut applying = false;
 
         let mut last_seen: HashMap<SocketAddr, SystemTime> = HashMap::new();
@@ -218,10 +219,10 @@ impl<S: Storage> Agent<S> {
                         match node.serve_sync(from, &request, Instant::now()) {
                             None => { tokio::spawn(serve::refuse(reply)); }
                             Some(ranges) => {
-                                let path = storage.path().to_path_buf();
+                                let readers = readers.clone();
                                 let report = report_tx.clone();
                                 tokio::spawn(async move {
-                                    serve::serve(path, ranges, reply, max_bytes).await;
+                                    serve::serve(readers, ranges, reply, max_bytes).await;
                                     let _ = report.send(Report::Served(from)).await;
                                 });
                             }

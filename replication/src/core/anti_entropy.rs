@@ -12,8 +12,24 @@ use super::config::Config;
 
 #[derive(Debug)]
 struct Session {
+    opened: Instant,
     deadline: Instant,
+    /// Frames the peer sent, and how many of them brought news.
+    frames: u64,
+    news: u64,
     brought_data: bool,
+}
+
+impl Session {
+    /// Whether this session may be streaming what this node lacks: it
+    /// brought news, or has not answered yet and is younger than `grace`.
+    /// Another session opened meanwhile would likely fetch the same
+    /// versions: the answer to a sync request is everything the asking
+    /// node lacks, so concurrent sessions with peers holding the same
+    /// versions each stream all of them.
+    fn fetching(&self, now: Instant, grace: Duration) -> bool {
+        self.brought_data || (self.frames == 0 && now < self.opened + grace)
+    }
 }
 
 #[derive(Debug)]
@@ -24,6 +40,12 @@ pub(crate) struct AntiEntropy {
     max_served: usize,
     timeout: Duration,
     next_round: Instant,
+    /// When the current round started.
+    round_at: Instant,
+    /// Sessions the current round may still open, one after another.
+    round_left: usize,
+    /// Peers the current round opened a session with.
+    round_peers: Vec<SocketAddr>,
     behind: bool,
     open: BTreeMap<SocketAddr, Session>,
     served: Vec<(SocketAddr, Instant)>,
@@ -49,6 +71,9 @@ impl AntiEntropy {
             max_served: config.max_served_syncs,
             timeout: config.sync_timeout,
             next_round: now + jittered(rng, config.sync_interval),
+            round_at: now,
+            round_left: 0,
+            round_peers: Vec::new(),
             behind: false,
             open: BTreeMap::new(),
             served: Vec::new(),
@@ -64,28 +89,63 @@ impl AntiEntropy {
 
     /// When [`AntiEntropy::poll`] or [`AntiEntropy::expire`] has work.
     pub fn deadline(&self) -> Option<Instant> {
-        let priority = self.priority_since.filter(|_| self.open.is_empty());
+        let free = self.free_at();
+        let priority = self
+            .priority_since
+            .zip(free)
+            .map(|(since, free)| since.max(free));
+        let round = free
+            .filter(|_| self.round_left > 0)
+            .map(|free| free.max(self.round_at));
         let sessions = self.open.values().map(|s| s.deadline);
         let served = self.served.iter().map(|(_, at)| *at);
         std::iter::once(self.next_round)
             .chain(priority)
+            .chain(round)
             .chain(sessions)
             .chain(served)
             .min()
+    }
+
+    /// From when a session may open: once no open session may be fetching
+    /// (an unanswered one stops counting after the grace; one streaming
+    /// news only when it ends) and a slot is free. `None`: not before a
+    /// session ends.
+    fn free_at(&self) -> Option<Instant> {
+        if self.slots() == 0 {
+            return None;
+        }
+        let mut at = None;
+        for session in self.open.values() {
+            if session.brought_data {
+                return None;
+            }
+            if session.frames == 0 {
+                at = at.max(Some(session.opened + self.grace()));
+            }
+        }
+        // A time already past when nothing holds sessions back.
+        Some(at.unwrap_or(self.round_at))
+    }
+
+    /// How long an unanswered session counts as fetching.
+    fn grace(&self) -> Duration {
+        self.interval
     }
 
     pub fn is_behind(&self) -> bool {
         self.behind
     }
 
-    /// Opens the sessions due at `now`: a priority peer whenever no session
-    /// is open (one at a time: each was prioritized for holding what this
-    /// node lacks, and sessions open together would all stream it); at each
-    /// round, unless an open session is bringing data or a priority peer
-    /// was just picked (another would likely stream the same), random
-    /// picks from `up` (members with no session with this node either way)
-    /// up to `sync_peers` open sessions. Rounds
-    /// come every `sync_interval`, or `sync_interval_behind` while behind,
+    /// Opens the sessions due at `now`, none while one may be fetching
+    /// what this node lacks (see [`Session::fetching`]): a priority peer
+    /// first (each was prioritized for holding what this node lacks); each
+    /// round, random picks from `up`
+    /// (members with no session with this node either way), up to
+    /// `sync_peers` per round, each opened once no open session may be
+    /// fetching (a session with nothing to bring ends at once, so a quiet
+    /// round still reaches `sync_peers` peers within moments). Rounds come
+    /// every `sync_interval`, or `sync_interval_behind` while behind,
     /// jittered. With `active` false (this node left) nothing opens.
     pub fn poll<R: Rng>(
         &mut self,
@@ -94,8 +154,7 @@ impl AntiEntropy {
         active: bool,
         rng: &mut R,
     ) -> Vec<SocketAddr> {
-        let round = now >= self.next_round;
-        if round {
+        if now >= self.next_round {
             let base = if self.behind {
                 self.interval_behind
             } else {
@@ -103,51 +162,67 @@ impl AntiEntropy {
             };
             self.next_round = now + jittered(rng, base);
             self.behind = false;
+            self.round_at = now;
+            self.round_left = self.peers;
+            self.round_peers.clear();
         }
         if !active {
             self.priority.clear();
             self.priority_since = None;
+            self.round_left = 0;
             return Vec::new();
         }
-        let mut chosen = Vec::new();
-        let due = self.priority_since.is_some_and(|at| at <= now) || round;
-        if due && self.open.is_empty() && self.slots() > 0 {
+        let mut chosen = None;
+        let grace = self.grace();
+        let fetching = self.open.values().any(|s| s.fetching(now, grace));
+        let due = self.priority_since.is_some_and(|at| at <= now) || self.round_left > 0;
+        if due && !fetching && self.slots() > 0 {
             // A random one: after a heal every node of one half has the
             // same peers to pick from, and all taking the lowest address
             // would queue them at one server (busy for the rest).
             let candidates: Vec<SocketAddr> = self.priority.iter().copied().collect();
             if let Some(&peer) = choose(rng, &candidates, 1).first() {
                 self.priority.remove(&peer);
-                chosen.push(peer);
+                self.round_left = self.round_left.saturating_sub(1);
+                chosen = Some(peer);
             }
         }
         if self.priority.is_empty() {
             self.priority_since = None;
         }
-        let streaming = self.open.values().any(|s| s.brought_data);
-        if round && chosen.is_empty() && !streaming {
+        if chosen.is_none() && self.round_left > 0 && self.slots() > 0 && !fetching {
             let candidates: Vec<SocketAddr> = up
                 .iter()
                 .filter(|peer| {
                     !self.open.contains_key(peer)
-                        && !chosen.contains(peer)
+                        && !self.round_peers.contains(peer)
                         && !self.served.iter().any(|(p, _)| p == *peer)
                 })
                 .copied()
                 .collect();
-            let wanted = self.slots().saturating_sub(chosen.len());
-            chosen.extend(choose(rng, &candidates, wanted));
+            chosen = choose(rng, &candidates, 1).first().copied();
+            match chosen {
+                Some(peer) => {
+                    self.round_left -= 1;
+                    self.round_peers.push(peer);
+                }
+                None => self.round_left = 0,
+            }
         }
-        for peer in &chosen {
-            self.open.insert(
-                *peer,
-                Session {
-                    deadline: now + self.timeout,
-                    brought_data: false,
-                },
-            );
-        }
-        chosen
+        let Some(peer) = chosen else {
+            return Vec::new();
+        };
+        self.open.insert(
+            peer,
+            Session {
+                opened: now,
+                deadline: now + self.timeout,
+                frames: 0,
+                news: 0,
+                brought_data: false,
+            },
+        );
+        vec![peer]
     }
 
     /// A gap was seen, or a session brought data: sync sooner.
@@ -179,6 +254,8 @@ impl AntiEntropy {
     /// Chunks arrived in the session with `peer`; `new` if any was news.
     pub fn received(&mut self, peer: SocketAddr, new: bool) {
         if let Some(session) = self.open.get_mut(&peer) {
+            session.frames += 1;
+            session.news += u64::from(new);
             session.brought_data |= new;
         }
     }
@@ -189,6 +266,14 @@ impl AntiEntropy {
     pub fn ended(&mut self, peer: SocketAddr, now: Instant) -> bool {
         match self.open.remove(&peer) {
             Some(session) => {
+                // Frames without news were streamed in vain (fetched by
+                // another session, or by broadcast, meanwhile).
+                tracing::debug!(
+                    %peer,
+                    frames = session.frames,
+                    news = session.news,
+                    "sync session closed"
+                );
                 if session.brought_data {
                     self.mark_behind(now);
                 }
@@ -277,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn rounds_open_sync_peers_sessions_with_distinct_up_members() {
+    fn rounds_open_sync_peers_sessions_with_distinct_up_members_one_after_another() {
         let (mut ae, mut rng, now) = setup();
         let up: Vec<SocketAddr> = (1..=5).map(addr).collect();
         assert!(ae.poll(now, &up, true, &mut rng).is_empty());
@@ -286,16 +371,78 @@ mod tests {
             first >= now + Duration::from_millis(750) && first < now + Duration::from_millis(1250)
         );
         let opened = ae.poll(first, &up, true, &mut rng);
-        assert_eq!(opened.len(), 2);
-        assert_ne!(opened[0], opened[1]);
-        // The next round finds no free slot.
+        assert_eq!(opened.len(), 1);
+        // Nothing more until it answers (or its grace is over).
+        assert!(ae.poll(first, &up, true, &mut rng).is_empty());
+        ae.received(opened[0], false);
+        assert_eq!(ae.deadline(), Some(first), "the round goes on at once");
+        let second = ae.poll(first, &up, true, &mut rng);
+        assert_eq!(second.len(), 1);
+        assert_ne!(opened[0], second[0]);
+        // The round is done, and the next finds no free slot.
+        assert!(ae.poll(first, &up, true, &mut rng).is_empty());
+        assert!(ae.deadline() > Some(first));
         let next = first + Duration::from_secs(2);
         assert!(ae.poll(next, &up, true, &mut rng).is_empty());
         assert!(ae.ended(opened[0], next));
         assert!(!ae.ended(opened[0], next));
         let again = ae.poll(next + Duration::from_secs(2), &up, true, &mut rng);
         assert_eq!(again.len(), 1);
-        assert_ne!(again[0], opened[1]);
+        assert_ne!(again[0], second[0]);
+    }
+
+    #[test]
+    fn no_session_opens_while_another_may_fetch_the_same_versions() {
+        let (mut ae, mut rng, now) = setup();
+        let up: Vec<SocketAddr> = (1..=5).map(addr).collect();
+        // A member came back: synced with at once.
+        ae.prioritize(addr(1), now);
+        assert_eq!(ae.poll(now, &up, true, &mut rng), vec![addr(1)]);
+        // A round while it has not answered yet opens nothing: its answer
+        // is everything this node lacks, and so would be the other's.
+        ae.mark_behind(now);
+        let round = ae.next_round;
+        assert_eq!(round, now + Duration::from_millis(50));
+        assert!(ae.poll(round, &up, true, &mut rng).is_empty());
+        // Nor while it streams news, however many rounds pass.
+        ae.received(addr(1), true);
+        assert_eq!(ae.deadline(), Some(ae.next_round));
+        let later = ae.next_round + Duration::from_secs(5);
+        assert!(ae.poll(later, &up, true, &mut rng).is_empty());
+        assert!(ae.poll(ae.next_round, &up, true, &mut rng).is_empty());
+        // Once it ended, the round goes on.
+        let end = ae.next_round;
+        ae.ended(addr(1), end);
+        assert_eq!(ae.poll(end, &up, true, &mut rng).len(), 1);
+    }
+
+    #[test]
+    fn a_session_that_never_answers_holds_priority_back_for_a_grace_only() {
+        let (mut ae, mut rng, now) = setup();
+        ae.prioritize(addr(1), now);
+        assert_eq!(ae.poll(now, &[], true, &mut rng), vec![addr(1)]);
+        // Another holder of what this node lacks (a member back from a
+        // partition) waits while the first may still answer.
+        ae.prioritize(addr(2), now);
+        assert_eq!(ae.deadline(), Some(now + ae.grace()));
+        assert!(ae.poll(now, &[], true, &mut rng).is_empty());
+        let later = now + ae.grace();
+        assert_eq!(ae.poll(later, &[], true, &mut rng), vec![addr(2)]);
+    }
+
+    #[test]
+    fn a_session_that_never_answers_holds_rounds_back_for_a_grace_only() {
+        let (mut ae, mut rng, _) = setup();
+        let up: Vec<SocketAddr> = (1..=5).map(addr).collect();
+        let round = ae.next_round;
+        let opened = ae.poll(round, &up, true, &mut rng);
+        assert_eq!(opened.len(), 1);
+        let resumes = round + ae.grace();
+        assert_eq!(ae.free_at(), Some(resumes));
+        let second = ae.poll(resumes, &up, true, &mut rng);
+        assert_eq!(second.len(), 1);
+        assert_ne!(second, opened);
+        assert!(ae.deadline() > Some(resumes));
     }
 
     #[test]
@@ -311,7 +458,7 @@ mod tests {
         ae.received(addr(1), true);
         ae.ended(addr(1), t);
         assert!(ae.is_behind());
-        assert_eq!(ae.deadline(), Some(t + Duration::from_millis(50)));
+        assert_eq!(ae.next_round, t + Duration::from_millis(50));
     }
 
     #[test]
@@ -339,7 +486,7 @@ mod tests {
         let up = [addr(4), addr(5)];
         assert!(ae.poll(round, &up, true, &mut rng).is_empty());
         ae.ended(first[0], round);
-        assert_eq!(ae.deadline(), Some(now), "the next one is due at once");
+        assert_eq!(ae.deadline(), Some(round), "the next one is due at once");
         let second = ae.poll(round, &up, true, &mut rng);
         assert_eq!(second.len(), 1);
         ae.ended(second[0], round);

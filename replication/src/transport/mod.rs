@@ -4,8 +4,9 @@
 //! # Channels
 //! - [`Message::Swim`] travels as a QUIC datagram (or, when larger than the
 //!   path allows, on a unidirectional stream).
-//! - Every other message sent with [`Transport::send`] gets its own
-//!   unidirectional stream.
+//! - Every other message sent with [`Transport::send`] is written, frame
+//!   after frame, on one unidirectional stream per peer connection (in
+//!   order, retransmitted by QUIC when lost).
 //! - A sync session is one bidirectional stream: the asking node writes
 //!   [`Message::SyncRequest`] and finishes its side ([`Transport::open_sync`]);
 //!   the answering node streams frames back through a [`SyncReply`].
@@ -66,8 +67,10 @@ pub const INBOUND_QUEUE: usize = 1024;
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// A peer with nothing to send for this long loses its connection and task.
 pub const PEER_IDLE: Duration = Duration::from_secs(60);
-/// Streams being written to one peer at once.
-const MAX_STREAM_SENDS_PER_PEER: u32 = 256;
+/// How long a sync session may wait for the peer's first frame: as long as
+/// the core waits for it before opening another (one sync interval, 1 s by
+/// default), so a late answer does not stream what the other fetches.
+pub const SYNC_ANSWER_TIMEOUT: Duration = Duration::from_secs(1);
 /// Streams being read from one connection at once.
 const MAX_STREAM_READS_PER_CONNECTION: usize = 64;
 
@@ -125,6 +128,8 @@ pub enum TransportError {
         #[source]
         source: WireError,
     },
+    #[error("sync with peer {addr}: no answer within {SYNC_ANSWER_TIMEOUT:?}")]
+    NoAnswer { addr: SocketAddr },
     #[error("the transport is closed")]
     Closed,
 }

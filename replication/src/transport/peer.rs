@@ -6,14 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
-use quinn::{Connection, ConnectionError, SendDatagramError};
-use tokio::sync::{Semaphore, mpsc};
+use quinn::{Connection, ConnectionError, SendDatagramError, SendStream};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use super::{
-    CODE_OK, CONNECT_TIMEOUT, MAX_STREAM_SENDS_PER_PEER, PEER_IDLE, PEER_QUEUE, Shared,
-    TransportError, is_tls_alert,
+    CODE_OK, CONNECT_TIMEOUT, PEER_IDLE, PEER_QUEUE, Shared, TransportError, is_tls_alert,
 };
 use crate::message::Message;
 use crate::tls::PEER_NAME;
@@ -158,7 +157,7 @@ impl Drop for Session {
 /// streams finish and closes the connection.
 async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Message>) {
     let mut shutdown = shared.shutdown.subscribe();
-    let streams = Arc::new(Semaphore::new(MAX_STREAM_SENDS_PER_PEER as usize));
+    let mut outbox: Option<Outbox> = None;
     let mut closing = false;
     loop {
         let message = if closing {
@@ -179,6 +178,12 @@ async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Mes
                     queue.close();
                     continue;
                 }
+                reason = connection_end(&outbox) => {
+                    if let Some(lost) = outbox.take() {
+                        lost.ended(&shared, peer.addr, &reason);
+                    }
+                    continue;
+                }
             }
         };
         let Some(message) = message else { break };
@@ -189,7 +194,7 @@ async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Mes
             peer.connection(&shared).await
         };
         match connection {
-            Ok(connection) => deliver(&shared, peer.addr, &connection, message, &streams).await,
+            Ok(connection) => deliver(&shared, peer.addr, &connection, message, &mut outbox).await,
             Err(error) => {
                 let mut dropped = 1;
                 while queue.try_recv().is_ok() {
@@ -200,23 +205,75 @@ async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Mes
             }
         }
     }
-    // Every in-flight stream returns its permit when the peer has
-    // acknowledged it (or it failed).
-    let _ = streams.acquire_many(MAX_STREAM_SENDS_PER_PEER).await;
+    if let Some(outbox) = outbox {
+        outbox.finish(peer.addr).await;
+    }
     if let Some(connection) = peer.connection.lock().await.take() {
         connection.close(CODE_OK, b"");
     }
 }
 
+/// The unidirectional stream a peer's messages are written on, frame after
+/// frame, for as long as the connection it was opened on lives. One stream
+/// instead of one per message: no stream to open, finish and acknowledge
+/// per message on either side, and the peer reads the frames in the order
+/// they were sent (so versions of one origin do not overtake each other
+/// and look like a gap). QUIC retransmits what is lost, so a message is
+/// never lost to the path, only with the connection.
+struct Outbox {
+    /// The connection the stream belongs to.
+    connection: Connection,
+    stream: SendStream,
+}
+
+/// Resolves when the connection under `outbox` ends (never while there is
+/// none).
+async fn connection_end(outbox: &Option<Outbox>) -> ConnectionError {
+    match outbox {
+        Some(open) => open.connection.closed().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Outbox {
+    /// The stream's connection ended. Unless this node closed it, or the
+    /// peer shut down cleanly, frames written last may not have arrived;
+    /// QUIC does not say which, so the loss counts as one dropped message.
+    fn ended(self, shared: &Shared, addr: SocketAddr, reason: &ConnectionError) {
+        match reason {
+            ConnectionError::LocallyClosed => {}
+            ConnectionError::ApplicationClosed(close) if close.error_code == CODE_OK => {}
+            _ => {
+                Counters::add(&shared.counters.dropped, 1);
+                debug!(peer = %addr, %reason, "connection to peer lost; what was last sent on it may be lost");
+            }
+        }
+    }
+
+    /// Finishes the stream and waits until the peer acknowledged every
+    /// frame on it (or the connection ended), so a closing transport
+    /// delivers what was queued before it closed.
+    async fn finish(mut self, addr: SocketAddr) {
+        if self.stream.finish().is_err() {
+            return;
+        }
+        match self.stream.stopped().await {
+            Ok(None) => {}
+            Ok(Some(code)) => debug!(peer = %addr, %code, "peer stopped our stream"),
+            Err(error) => debug!(peer = %addr, %error, "stream to peer ended early"),
+        }
+    }
+}
+
 /// Sends one message on `connection`: SWIM packets as a datagram when they
-/// fit, everything else (and SWIM packets too large for a datagram) on a
-/// unidirectional stream of its own, written by its own task.
+/// fit, everything else (and SWIM packets too large for a datagram) on the
+/// peer's stream (see [`Outbox`]), opened on first use.
 async fn deliver(
     shared: &Arc<Shared>,
     addr: SocketAddr,
     connection: &Connection,
     message: Message,
-    streams: &Arc<Semaphore>,
+    outbox: &mut Option<Outbox>,
 ) {
     let counters = &shared.counters;
     let frame = match wire::encode(&message) {
@@ -247,35 +304,42 @@ async fn deliver(
             }
         }
     }
-    let Ok(permit) = streams.clone().acquire_owned().await else {
+    let id = connection.stable_id();
+    if outbox
+        .as_ref()
+        .is_none_or(|open| open.connection.stable_id() != id)
+    {
+        // A new connection (the peer restarted, or the old one was lost).
+        *outbox = None;
+        match connection.open_uni().await {
+            Ok(stream) => {
+                Counters::add(&counters.streams_opened, 1);
+                *outbox = Some(Outbox {
+                    connection: connection.clone(),
+                    stream,
+                });
+            }
+            Err(error) => {
+                Counters::add(&counters.dropped, 1);
+                debug!(peer = %addr, %error, "cannot open a stream to peer; message dropped");
+                return;
+            }
+        }
+    }
+    let Some(Outbox { stream, .. }) = outbox.as_mut() else {
         return;
     };
-    let connection = connection.clone();
-    let shared = shared.clone();
-    tokio::spawn(async move {
-        let len = frame.len();
-        let result = async {
-            let mut stream = connection.open_uni().await.map_err(|e| e.to_string())?;
-            stream.write_chunk(frame).await.map_err(|e| e.to_string())?;
-            stream.finish().map_err(|e| e.to_string())?;
-            // Resolves once the peer acknowledged every byte, so close()
-            // can wait for delivery.
-            match stream.stopped().await {
-                Ok(None) => Ok(()),
-                Ok(Some(code)) => Err(format!("peer stopped the stream with code {code}")),
-                Err(error) => Err(error.to_string()),
-            }
+    let len = frame.len();
+    match stream.write_chunk(frame).await {
+        Ok(()) => counters.sent(len),
+        Err(error) => {
+            // The next message opens a new stream (on a new connection if
+            // this one is gone).
+            *outbox = None;
+            Counters::add(&counters.dropped, 1);
+            debug!(peer = %addr, %error, "stream to peer failed; message dropped");
         }
-        .await;
-        match result {
-            Ok(()) => shared.counters.sent(len),
-            Err(error) => {
-                Counters::add(&shared.counters.dropped, 1);
-                debug!(peer = %addr, %error, "stream to peer failed; message dropped");
-            }
-        }
-        drop(permit);
-    });
+    }
 }
 
 /// Opens a connection to `addr` within [`CONNECT_TIMEOUT`]; a refused

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// [`bind`]: super::Transport::bind
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TransportStats {
-    /// Messages handed to QUIC (datagrams sent, streams written whole).
+    /// Messages handed to QUIC (datagrams sent, frames written to a stream).
     pub messages_sent: u64,
     /// Frame bytes of those messages.
     pub bytes_sent: u64,
@@ -17,11 +17,15 @@ pub struct TransportStats {
     /// Frame bytes of those messages.
     pub bytes_received: u64,
     /// Outbound messages dropped: peer queue full, peer unreachable,
-    /// connection lost mid-write, or the transport closed.
+    /// connection lost mid-write (a peer stream whose connection failed
+    /// counts once), or the transport closed.
     pub dropped: u64,
     /// Inbound frames (datagrams or streams) rejected as garbage, truncated
     /// or oversized.
     pub rejected_frames: u64,
+    /// Outbound unidirectional streams opened (one per connection: every
+    /// message that is not a datagram goes on the peer's one stream).
+    pub streams_opened: u64,
     /// Outbound connections established.
     pub connections_opened: u64,
     /// Outbound connection attempts that failed (timeout, refused, TLS).
@@ -43,6 +47,7 @@ pub(crate) struct Counters {
     pub(crate) bytes_received: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) rejected_frames: AtomicU64,
+    pub(crate) streams_opened: AtomicU64,
     pub(crate) connections_opened: AtomicU64,
     pub(crate) connect_failures: AtomicU64,
     pub(crate) connections_accepted: AtomicU64,
@@ -73,6 +78,7 @@ impl Counters {
             bytes_received: get(&self.bytes_received),
             dropped: get(&self.dropped),
             rejected_frames: get(&self.rejected_frames),
+            streams_opened: get(&self.streams_opened),
             connections_opened: get(&self.connections_opened),
             connect_failures: get(&self.connect_failures),
             connections_accepted: get(&self.connections_accepted),

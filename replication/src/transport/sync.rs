@@ -7,7 +7,7 @@ use std::sync::Arc;
 use quinn::{Connection, RecvStream, SendStream};
 
 use super::peer::Session;
-use super::{CODE_ABANDONED, Shared, TransportError};
+use super::{CODE_ABANDONED, SYNC_ANSWER_TIMEOUT, Shared, TransportError};
 use crate::message::Message;
 use crate::sync::SyncState;
 use crate::wire;
@@ -18,6 +18,8 @@ pub struct SyncClient {
     shared: Arc<Shared>,
     peer: SocketAddr,
     recv: RecvStream,
+    /// Until the first frame: when the peer must have answered by.
+    answer_by: Option<tokio::time::Instant>,
     /// Keeps the peer's connection from being closed as idle.
     _session: Session,
 }
@@ -38,6 +40,7 @@ impl SyncClient {
         request: SyncState,
     ) -> Result<SyncClient, TransportError> {
         let peer = super::canonical(connection.remote_address());
+        let answer_by = tokio::time::Instant::now() + SYNC_ANSWER_TIMEOUT;
         let (mut send, recv) = connection
             .open_bi()
             .await
@@ -52,6 +55,7 @@ impl SyncClient {
             shared,
             peer,
             recv,
+            answer_by: Some(answer_by),
             _session: session,
         })
     }
@@ -62,9 +66,21 @@ impl SyncClient {
     }
 
     /// The next frame the peer sent, `None` once it finished the stream.
-    /// A peer that abandons the session (or a lost connection) is an error.
+    /// A peer that abandons the session (or a lost connection), or sends no
+    /// first frame within [`SYNC_ANSWER_TIMEOUT`], is an error.
     pub async fn next(&mut self) -> Result<Option<Message>, TransportError> {
-        match wire::read_frame_sized(&mut self.recv).await {
+        let read = wire::read_frame_sized(&mut self.recv);
+        let frame = match self.answer_by.take() {
+            // A session opened across a partition would otherwise wait for
+            // the connection's idle timeout, and start streaming when the
+            // partition heals, while the core has fetched the same
+            // versions in another session meanwhile.
+            Some(by) => tokio::time::timeout_at(by, read)
+                .await
+                .map_err(|_| TransportError::NoAnswer { addr: self.peer })?,
+            None => read.await,
+        };
+        match frame {
             Ok(Some((message, len))) => {
                 self.shared.counters.received(len);
                 Ok(Some(message))
