@@ -4,8 +4,9 @@
 //! only `malloc_trim` gives back. A node that was busy once would stay at
 //! its peak while idle for hours. So the node uses one arena per core
 //! ([`limit_arenas`], before any thread starts) and, once it turns idle
-//! after work ([`release_when_idle`]), asks SQLite to free its caches and
-//! malloc to return every free page to the system.
+//! after work or after its memory grew ([`release_when_idle`]), asks
+//! SQLite to free its caches and malloc to return every free page to the
+//! system.
 //!
 //! The FFI calls below are the only `unsafe` in the workspace: none takes
 //! a pointer or has a precondition, and glibc and SQLite serialize them
@@ -20,6 +21,12 @@ const TICK: Duration = Duration::from_secs(2);
 /// core, in the clock ticks (USER_HZ, 100 per second on Linux) that
 /// /proc reports. An idle node's gossip costs it about 1.5%.
 const IDLE_TICKS: u64 = 10;
+
+/// Growth of the node's own memory (RssAnon) since the last release that
+/// makes a quiet tick release too: work that costs little CPU can leave
+/// much freed memory behind (fifty connections opened and closed: some
+/// 4 MB).
+const GROWTH: u64 = 2 << 20;
 
 /// Makes malloc keep one arena per core instead of glibc's default of up
 /// to eight per core (in practice one per thread that ever allocated):
@@ -60,13 +67,11 @@ fn release() -> bool {
     false
 }
 
-/// Runs until dropped: every [`TICK`], reads the process's CPU time; at
-/// the first quiet tick after a busy one (or after the start, which
-/// allocates and frees a lot), releases free memory. A node under steady
-/// load is left alone: trimming then would only make it fault the pages
-/// back in.
+/// Runs until dropped: every [`TICK`], reads the process's CPU time and
+/// own memory, and hands them to [`Idle`]. A node under steady load is
+/// left alone: trimming then would only make it fault the pages back in.
 pub async fn release_when_idle() {
-    let mut busy = true;
+    let mut idle = Idle::new();
     let mut last = cpu_ticks();
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -80,14 +85,64 @@ pub async fn release_when_idle() {
             _ => 0,
         };
         last = now;
-        if used >= IDLE_TICKS {
-            busy = true;
-        } else if busy {
-            busy = false;
+        if idle.tick(used, rss_anon()) {
             let released = release();
+            idle.released(rss_anon());
             tracing::debug!(released, "idle: returned free memory to the system");
         }
     }
+}
+
+/// When to release: at the first quiet tick after a busy one (or after
+/// the start, which allocates and frees a lot), or at a quiet tick once
+/// the node's own memory grew by [`GROWTH`] since the last release.
+#[derive(Debug)]
+struct Idle {
+    busy: bool,
+    /// RssAnon right after the last release.
+    released_at: Option<u64>,
+}
+
+impl Idle {
+    fn new() -> Idle {
+        Idle {
+            busy: true,
+            released_at: None,
+        }
+    }
+
+    /// A tick that used `used` CPU ticks, with `anon` bytes of RssAnon:
+    /// whether to release now.
+    fn tick(&mut self, used: u64, anon: Option<u64>) -> bool {
+        if used >= IDLE_TICKS {
+            self.busy = true;
+            return false;
+        }
+        let grown =
+            matches!((anon, self.released_at), (Some(now), Some(then)) if now > then + GROWTH);
+        let release = self.busy || grown;
+        self.busy = false;
+        release
+    }
+
+    fn released(&mut self, anon: Option<u64>) {
+        self.released_at = anon;
+    }
+}
+
+/// The process's anonymous resident memory (its own, not the binary's
+/// pages), bytes.
+fn rss_anon() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = status
+        .lines()
+        .find_map(|line| line.strip_prefix("RssAnon:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 /// User + system CPU time of this process so far, in clock ticks.
@@ -132,17 +187,27 @@ mod tests {
         assert!(spin > 0);
     }
 
-    /// Anonymous resident memory of this process, bytes.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    fn rss_anon() -> u64 {
-        let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-        let kb = status
-            .lines()
-            .find_map(|line| line.strip_prefix("RssAnon:"))
-            .and_then(|rest| rest.trim().strip_suffix("kB"))
-            .and_then(|kb| kb.trim().parse::<u64>().ok())
-            .expect("RssAnon");
-        kb * 1024
+    #[test]
+    fn releases_after_work_or_growth_then_not_again() {
+        const MB: u64 = 1 << 20;
+        let mut idle = Idle::new();
+        // Quiet right after the start: release.
+        assert!(idle.tick(1, Some(20 * MB)));
+        idle.released(Some(10 * MB));
+        assert!(!idle.tick(1, Some(10 * MB)));
+        // Busy, then quiet: release once.
+        assert!(!idle.tick(IDLE_TICKS, Some(30 * MB)));
+        assert!(idle.tick(0, Some(30 * MB)));
+        idle.released(Some(12 * MB));
+        assert!(!idle.tick(0, Some(12 * MB)));
+        // Grown without work (connections come and gone): release once,
+        // and not again when nothing could be given back.
+        assert!(!idle.tick(1, Some(12 * MB + GROWTH)));
+        assert!(idle.tick(1, Some(12 * MB + GROWTH + 1)));
+        idle.released(Some(15 * MB));
+        assert!(!idle.tick(1, Some(15 * MB)));
+        // Without /proc: only after work.
+        assert!(!idle.tick(1, None));
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -159,9 +224,9 @@ mod tests {
             pins.push(vec![2u8; 64]);
         }
         drop(chunks);
-        let before = rss_anon();
+        let before = rss_anon().expect("RssAnon");
         assert!(release(), "malloc returned nothing");
-        let after = rss_anon();
+        let after = rss_anon().expect("RssAnon");
         assert!(
             before.saturating_sub(after) >= 32 * MIB,
             "RssAnon {} MiB before, {} MiB after",

@@ -4,36 +4,13 @@
 
 mod common;
 
-use common::{TempStore, int, text};
+use common::{TempStore, int, shape, text};
 use patina_store::{Value, Versions};
 
 const ITEMS: &str = "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER DEFAULT 0)";
 
 fn sync(from: &TempStore, to: &mut TempStore) {
     to.store.merge(&from.everything()).expect("merge");
-}
-
-/// A column as SQLite reports it: name, declared type, default, key position.
-type ColumnInfo = (String, String, Option<String>, i64);
-
-/// What SQLite says a table looks like: its columns with their declared
-/// types, defaults and keys, and its indexes.
-fn shape(s: &TempStore, table: &str) -> (Vec<ColumnInfo>, Vec<String>) {
-    let conn = s.store.conn();
-    let columns = conn
-        .prepare("SELECT name, type, dflt_value, pk FROM pragma_table_info(?1) ORDER BY name")
-        .and_then(|mut stmt| {
-            stmt.query_map([table], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect()
-        })
-        .expect("table info");
-    let indexes = conn
-        .prepare("SELECT name FROM pragma_index_list(?1) WHERE origin = 'c' ORDER BY name")
-        .and_then(|mut stmt| stmt.query_map([table], |r| r.get(0))?.collect())
-        .expect("index list");
-    (columns, indexes)
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::TempStore;
+use common::{ColumnInfo, TempStore, shape};
 use patina_store::{Value, Versions};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -177,12 +177,8 @@ fn replica_of(step: &Step) -> usize {
     }
 }
 
-/// A column as SQLite reports it: name, declared type, default, key position.
-type ColumnInfo = (String, String, Option<String>, i64);
-
-/// One user table as SQLite holds it: its columns and indexes (by name, as
-/// concurrent additions may land in different orders) and its rows (those
-/// columns, in that order).
+/// One user table as SQLite holds it: its shape and its rows (the
+/// shape's columns, in that order).
 type TableState = (Vec<ColumnInfo>, Vec<String>, Vec<Vec<Value>>);
 
 fn state(s: &TempStore) -> Vec<(String, TableState)> {
@@ -191,21 +187,7 @@ fn state(s: &TempStore) -> Vec<(String, TableState)> {
         .iter()
         .filter(|t| has_table(s, t))
         .map(|table| {
-            let columns: Vec<ColumnInfo> = conn
-                .prepare(
-                    "SELECT name, type, dflt_value, pk FROM pragma_table_info(?1) ORDER BY name",
-                )
-                .and_then(|mut stmt| {
-                    stmt.query_map([table], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })?
-                    .collect()
-                })
-                .expect("table info");
-            let indexes: Vec<String> = conn
-                .prepare("SELECT name FROM pragma_index_list(?1) WHERE origin = 'c' ORDER BY name")
-                .and_then(|mut stmt| stmt.query_map([table], |r| r.get(0))?.collect())
-                .expect("index list");
+            let (columns, indexes) = shape(s, table);
             let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
             let mut stmt = conn
                 .prepare(&format!(

@@ -99,6 +99,30 @@ pub fn dump(conn: &rusqlite::Connection, table: &str) -> Vec<Vec<Value>> {
         .expect("dump rows")
 }
 
+/// A column as SQLite reports it: name, declared type, default, key position.
+pub type ColumnInfo = (String, String, Option<String>, i64);
+
+/// What SQLite says a table looks like: its columns with their declared
+/// types, defaults and keys, and its indexes (each by name, as concurrent
+/// additions may land in different orders).
+pub fn shape(s: &TempStore, table: &str) -> (Vec<ColumnInfo>, Vec<String>) {
+    let conn = s.store.conn();
+    let columns = conn
+        .prepare("SELECT name, type, dflt_value, pk FROM pragma_table_info(?1) ORDER BY name")
+        .and_then(|mut stmt| {
+            stmt.query_map([table], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect()
+        })
+        .expect("table info");
+    let indexes = conn
+        .prepare("SELECT name FROM pragma_index_list(?1) WHERE origin = 'c' ORDER BY name")
+        .and_then(|mut stmt| stmt.query_map([table], |r| r.get(0))?.collect())
+        .expect("index list");
+    (columns, indexes)
+}
+
 pub fn int(i: i64) -> Value {
     Value::Integer(i)
 }
