@@ -20,18 +20,6 @@ struct Session {
     brought_data: bool,
 }
 
-impl Session {
-    /// Whether this session may be streaming what this node lacks: it
-    /// brought news, or has not answered yet and is younger than `grace`.
-    /// Another session opened meanwhile would likely fetch the same
-    /// versions: the answer to a sync request is everything the asking
-    /// node lacks, so concurrent sessions with peers holding the same
-    /// versions each stream all of them.
-    fn fetching(&self, now: Instant, grace: Duration) -> bool {
-        self.brought_data || (self.frames == 0 && now < self.opened + grace)
-    }
-}
-
 #[derive(Debug)]
 pub(crate) struct AntiEntropy {
     interval: Duration,
@@ -107,10 +95,13 @@ impl AntiEntropy {
             .min()
     }
 
-    /// From when a session may open: once no open session may be fetching
-    /// (an unanswered one stops counting after the grace; one streaming
-    /// news only when it ends) and a slot is free. `None`: not before a
-    /// session ends.
+    /// From when a session may open: once a slot is free and no open
+    /// session may be fetching what this node lacks. One that brought news
+    /// may stream on until it ends (`None`: not before then); one that has
+    /// not answered yet may start to, until its grace is over. The answer
+    /// to a sync request is everything the asking node lacks, so concurrent
+    /// sessions with peers holding the same versions would each stream all
+    /// of them.
     fn free_at(&self) -> Option<Instant> {
         if self.slots() == 0 {
             return None;
@@ -138,7 +129,7 @@ impl AntiEntropy {
     }
 
     /// Opens the sessions due at `now`, none while one may be fetching
-    /// what this node lacks (see [`Session::fetching`]): a priority peer
+    /// what this node lacks (see [`AntiEntropy::free_at`]): a priority peer
     /// first (each was prioritized for holding what this node lacks); each
     /// round, random picks from `up`
     /// (members with no session with this node either way), up to
@@ -173,10 +164,9 @@ impl AntiEntropy {
             return Vec::new();
         }
         let mut chosen = None;
-        let grace = self.grace();
-        let fetching = self.open.values().any(|s| s.fetching(now, grace));
+        let free = self.free_at().is_some_and(|at| at <= now);
         let due = self.priority_since.is_some_and(|at| at <= now) || self.round_left > 0;
-        if due && !fetching && self.slots() > 0 {
+        if due && free {
             // A random one: after a heal every node of one half has the
             // same peers to pick from, and all taking the lowest address
             // would queue them at one server (busy for the rest).
@@ -190,7 +180,7 @@ impl AntiEntropy {
         if self.priority.is_empty() {
             self.priority_since = None;
         }
-        if chosen.is_none() && self.round_left > 0 && self.slots() > 0 && !fetching {
+        if chosen.is_none() && self.round_left > 0 && free {
             let candidates: Vec<SocketAddr> = up
                 .iter()
                 .filter(|peer| {
