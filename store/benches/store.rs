@@ -7,13 +7,15 @@
 //! - the same INSERTs 100 to a transaction, where the cost of commit is
 //!   shared and what remains is the capture work itself;
 //! - merge of a 100k-row change stream (1,000 versions of 100 rows, each row
-//!   four change rows) into an empty replica, in batches of 50 versions.
+//!   four change rows) into an empty replica, in batches of 50 versions;
+//! - tiny merges, as a node of a 30-node cluster does them: 5,000 merges
+//!   of one version of one new row each, from 30 sites in turn.
 //!
 //! The merge and extract rows also give CPU time (user + system) and rows
 //! per CPU-second, steadier than the wall clock on a busy machine.
 //!
-//! `STORE_BENCH=capture` or `STORE_BENCH=merge` runs only that part (to
-//! profile one of them).
+//! `STORE_BENCH=capture`, `STORE_BENCH=merge` or `STORE_BENCH=tiny` runs
+//! only that part (to profile one of them).
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
@@ -27,6 +29,8 @@ const OPS_PER_ROUND: usize = 4_000;
 const MERGE_ROWS: usize = 100_000;
 const ROWS_PER_VERSION: usize = 100;
 const VERSIONS_PER_MERGE: usize = 50;
+const TINY_MERGES: usize = 5_000;
+const TINY_SITES: usize = 30;
 
 struct Timings {
     per_round: Vec<Duration>,
@@ -210,6 +214,55 @@ fn merge_throughput() {
     }
 }
 
+/// One-row versions written on `TINY_SITES` sources, merged one at a time
+/// in turn into a replica.
+fn tiny_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut streams: Vec<Vec<Versions>> = Vec::new();
+    for s in 0..TINY_SITES {
+        let mut source = Store::open(dir.path().join(format!("source{s}.sqlite"))).unwrap();
+        source.apply_ddl(SCHEMA).unwrap();
+        let mut stmt = source
+            .conn()
+            .prepare("INSERT INTO items (id, name, qty, price) VALUES (?1, ?2, ?1, 1.5)")
+            .unwrap();
+        for i in 0..TINY_MERGES.div_ceil(TINY_SITES) {
+            let id = (i * TINY_SITES + s + 1) as i64;
+            stmt.execute(rusqlite::params![id, format!("item {id}")])
+                .unwrap();
+        }
+        drop(stmt);
+        streams.push(source.changes(source.site_id(), 1..=u64::MAX >> 1).unwrap());
+    }
+    let mut target = Store::open(dir.path().join("target.sqlite")).unwrap();
+    target.apply_ddl(SCHEMA).unwrap();
+    let start = Instant::now();
+    let cpu = cpu_seconds();
+    let mut merged = 0;
+    'outer: for i in 0.. {
+        for stream in &streams {
+            if merged == TINY_MERGES {
+                break 'outer;
+            }
+            target.merge(std::slice::from_ref(&stream[i])).unwrap();
+            merged += 1;
+        }
+    }
+    let (took, cpu) = (start.elapsed(), cpu_seconds() - cpu);
+    println!();
+    println!(
+        "| {TINY_MERGES} merges of one row, from {TINY_SITES} sites | time | merges/s | µs per merge | CPU time | merges per CPU-s |"
+    );
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| merge | {:.2} s | {:.0} | {:.1} | {cpu:.2} s | {:.0} |",
+        took.as_secs_f64(),
+        TINY_MERGES as f64 / took.as_secs_f64(),
+        took.as_secs_f64() * 1e6 / TINY_MERGES as f64,
+        TINY_MERGES as f64 / cpu
+    );
+}
+
 /// CPU time (user + system) this process used so far, from
 /// `/proc/self/stat` (in clock ticks of 10 ms): on a shared machine it
 /// moves less with the load than the wall clock does.
@@ -233,10 +286,13 @@ fn main() {
         return;
     }
     let only = std::env::var("STORE_BENCH").ok();
-    if only.as_deref() != Some("merge") {
+    if only.as_deref().is_none_or(|o| o == "capture") {
         capture_overhead();
     }
-    if only.as_deref() != Some("capture") {
+    if only.as_deref().is_none_or(|o| o == "merge") {
         merge_throughput();
+    }
+    if only.as_deref().is_none_or(|o| o == "tiny") {
+        tiny_merges();
     }
 }

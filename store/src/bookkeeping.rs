@@ -43,15 +43,34 @@ pub(crate) fn mark_applied(
         .query_map(params![site, end], |row| Ok((row.get(0)?, row.get(1)?)))?
         .take_while(|r| r.as_ref().map_or(true, |(_, e)| *e + 1 >= start))
         .collect::<rusqlite::Result<_>>()?;
+    // The lowest touching range (the last, in descending order) is widened
+    // in place if it starts no later: the usual case, the next version of
+    // a site, is one update.
+    let widened = touching.last().filter(|(s, _)| *s <= start).copied();
     let mut delete =
         conn.prepare_cached("DELETE FROM __patina_seen WHERE site = ?1 AND start = ?2")?;
     for (s, e) in touching {
         start = start.min(s);
         end = end.max(e);
-        delete.execute(params![site, s])?;
+        if widened.is_none_or(|(first, _)| first != s) {
+            delete.execute(params![site, s])?;
+        }
     }
-    conn.prepare_cached("INSERT INTO __patina_seen (site, start, end) VALUES (?1, ?2, ?3)")?
-        .execute(params![site, start, end])?;
+    match widened {
+        Some((_, e)) if e >= end => {}
+        Some((s, _)) => {
+            conn.prepare_cached(
+                "UPDATE __patina_seen SET end = ?3 WHERE site = ?1 AND start = ?2",
+            )?
+            .execute(params![site, s, end])?;
+        }
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO __patina_seen (site, start, end) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![site, start, end])?;
+        }
+    }
     Ok(())
 }
 
@@ -125,7 +144,17 @@ mod tests {
         assert_eq!(ranges(&conn, 1), vec![1..=5]);
         mark_applied(&conn, 1, 3..=9).expect("mark");
         assert_eq!(ranges(&conn, 1), vec![1..=9]);
+        mark_applied(&conn, 1, 2..=4).expect("mark");
+        assert_eq!(ranges(&conn, 1), vec![1..=9]);
         assert!(ranges(&conn, 2).is_empty());
+        // A range reaching below the lowest one it touches replaces them.
+        for r in [5..=6, 9..=9, 3..=3] {
+            mark_applied(&conn, 2, r).expect("mark");
+        }
+        mark_applied(&conn, 2, 1..=4).expect("mark");
+        assert_eq!(ranges(&conn, 2), vec![1..=6, 9..=9]);
+        mark_applied(&conn, 2, 7..=8).expect("mark");
+        assert_eq!(ranges(&conn, 2), vec![1..=9]);
     }
 
     #[test]

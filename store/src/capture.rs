@@ -34,6 +34,12 @@ impl CaptureState {
         self.seq.store(0, Ordering::Relaxed);
     }
 
+    /// Whether the open transaction was given a db_version (it wrote a
+    /// local version).
+    pub(crate) fn assigned(&self) -> bool {
+        self.db_version.load(Ordering::Relaxed) > 0
+    }
+
     /// Turns capture off until the guard is dropped.
     pub(crate) fn pause(self: &Arc<Self>) -> PausedCapture {
         self.enabled.store(false, Ordering::Relaxed);

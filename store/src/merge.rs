@@ -41,6 +41,12 @@ pub struct MergeOutcome {
     /// Versions kept until the table or column they need arrives (not
     /// applied, not recorded as applied: see `pending`).
     pub versions_kept: u64,
+    /// This node's db_version moved: the merge re-captured the rows of a
+    /// table it rebuilt under the cluster's key, or took back versions of
+    /// this node's own (its database was restored from an older copy).
+    /// What is new to broadcast, without reading the db_version around
+    /// the merge.
+    pub local_versions: bool,
 }
 
 pub(crate) fn merge(
@@ -128,6 +134,7 @@ pub(crate) fn merge(
                  ON CONFLICT DO NOTHING",
             )?
             .execute(params![*versions.end() as i64, VERSION_MARKER])?;
+            outcome.local_versions = true;
         } else {
             bookkeeping::mark_applied(conn, ord, versions)?;
         }
@@ -173,6 +180,7 @@ pub(crate) fn retry_kept(
             outcome.versions_applied += merged.versions_applied;
             outcome.cells_changed += merged.cells_changed;
             outcome.schema_changed |= merged.schema_changed;
+            outcome.local_versions |= merged.local_versions;
             progress = true;
         }
         if !progress {

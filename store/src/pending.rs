@@ -13,17 +13,26 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::schema::Registry;
+use crate::schema::{Registry, TableInfo};
 use crate::{Change, ChangeSet, MergeError};
 
 /// Why `data` cannot be applied here yet: the first table or column of
 /// it that this node does not have.
 pub(crate) fn missing(registry: &Registry, data: &[&Change]) -> Option<MergeError> {
+    // Changes come table by table: the last lookup usually answers.
+    let mut last: Option<(&str, &TableInfo)> = None;
     for change in data {
-        let Some(table) = registry.get(&change.table) else {
-            return Some(MergeError::UnknownTable {
-                table: change.table.clone(),
-            });
+        let table = match last {
+            Some((name, table)) if name == change.table => table,
+            _ => {
+                let Some(table) = registry.get(&change.table) else {
+                    return Some(MergeError::UnknownTable {
+                        table: change.table.clone(),
+                    });
+                };
+                last = Some((&change.table, table));
+                table
+            }
         };
         if let Some(column) = &change.column
             && table.column_index(column).is_none()

@@ -246,7 +246,9 @@ impl Store {
         }
         let _paused = self.capture.pause();
         let known_sites = self.sites.len();
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        // Cached like every statement of a merge: preparing them again
+        // is a good part of merging one row.
+        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         let merged = crate::merge::merge(
             &self.conn,
             &mut self.registry,
@@ -256,7 +258,9 @@ impl Store {
         )
         .and_then(|mut outcome| {
             self.retry_kept(&mut outcome)?;
-            Ok(self.conn.execute_batch("COMMIT").map(|()| outcome)?)
+            outcome.local_versions |= self.capture.assigned();
+            self.conn.prepare_cached("COMMIT")?.execute([])?;
+            Ok(outcome)
         });
         if merged.is_err() {
             if !self.conn.is_autocommit() {
@@ -272,7 +276,8 @@ impl Store {
     /// they were last tried, inside the merge's transaction.
     fn retry_kept(&mut self, outcome: &mut MergeOutcome) -> Result<(), MergeError> {
         let cookie = |conn: &Connection| {
-            conn.query_row("PRAGMA schema_version", [], |row| row.get::<_, i64>(0))
+            conn.prepare_cached("PRAGMA schema_version")?
+                .query_row([], |row| row.get::<_, i64>(0))
         };
         let now = cookie(&self.conn)?;
         if self.kept_checked == Some(now) || !crate::pending::any(&self.conn)? {

@@ -150,6 +150,7 @@ fn the_losing_store_rebuilds_on_the_merge_that_brings_the_winner() {
     let before = a.store.db_version().unwrap();
     let outcome = a.store.merge(&b.everything()).unwrap();
     assert!(outcome.schema_changed, "the pg layer reloads its schema");
+    assert!(outcome.local_versions, "the broadcaster is woken");
     assert_eq!(key(&a), ["b"]);
     assert_eq!(
         a.store.db_version().unwrap(),

@@ -243,11 +243,8 @@ impl Database {
             // A merge commits local versions only when it rebuilds a table
             // under the cluster's key: otherwise the broadcaster, which
             // reads what is new on every signal, is not woken for nothing.
-            let local_before = lease.store().db_version();
             let merged = lease.store().merge(&batch);
-            let local_after = lease.store().db_version();
-            lease.committed_locally =
-                !matches!((local_before, local_after), (Ok(a), Ok(b)) if a == b);
+            lease.committed_locally = merged.as_ref().is_ok_and(|o| o.local_versions);
             let Ok(outcome) = merged else {
                 cluster_notify::forget(&db.inner.arrivals);
                 return merged;

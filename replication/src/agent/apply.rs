@@ -18,7 +18,9 @@ pub(super) async fn apply<S: Storage>(storage: &S, batch: Vec<Versions>) -> Appl
         .iter()
         .map(|item| (item.site_id(), item.versions()))
         .collect();
-    let error = match storage.merge(batch.clone()).await {
+    // Kept to retry item by item, which a single item never needs.
+    let retry = (batch.len() != 1).then(|| batch.clone());
+    let error = match storage.merge(batch).await {
         Ok(outcome) => {
             if outcome.versions_kept > 0 {
                 tracing::info!(
@@ -30,10 +32,10 @@ pub(super) async fn apply<S: Storage>(storage: &S, batch: Vec<Versions>) -> Appl
         }
         Err(error) => error,
     };
-    if batch.len() == 1 {
+    let Some(batch) = retry else {
         warn_refused(&error, 1, &items[0]);
         return items.into_iter().map(|(s, v)| (s, v, false)).collect();
-    }
+    };
     let mut results = Vec::with_capacity(batch.len());
     let mut first_refusal = None;
     for item in batch {

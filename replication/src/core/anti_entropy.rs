@@ -1,5 +1,6 @@
 //! When to sync and with whom: the sessions this node opened, the ones it
-//! serves, and the schedule of rounds (faster while behind).
+//! serves, and the schedule of rounds (faster while behind, slower in a
+//! large cluster).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ struct Session {
 pub(crate) struct AntiEntropy {
     interval: Duration,
     interval_behind: Duration,
+    /// Up members beyond which rounds slow down (see [`round_interval`]).
+    rate_members: usize,
     peers: usize,
     max_served: usize,
     timeout: Duration,
@@ -45,6 +48,21 @@ pub(crate) struct AntiEntropy {
     calm_until: Option<Instant>,
 }
 
+/// The interval between regular rounds with `members` up: `interval` up
+/// to `rate_members` of them, longer in proportion beyond, so the sessions
+/// a cluster opens per second stay about `sync_peers × rate_members /
+/// interval` however large it grows. Each round costs a session on both
+/// sides even when nothing is missing, and at 30 nodes on two cores the
+/// fixed rate (60 sessions/s) was CPU every write waited for. A node that
+/// is behind (a gap seen, news fetched) still syncs at
+/// `sync_interval_behind`; a member that comes up is synced with at once.
+pub(crate) fn round_interval(interval: Duration, rate_members: usize, members: usize) -> Duration {
+    if rate_members == 0 || members <= rate_members {
+        return interval;
+    }
+    interval.mul_f64(members as f64 / rate_members as f64)
+}
+
 /// `base` scaled by a random factor in [0.75, 1.25).
 pub(crate) fn jittered<R: Rng>(rng: &mut R, base: Duration) -> Duration {
     base.mul_f64(rng.random_range(0.75..1.25))
@@ -55,6 +73,7 @@ impl AntiEntropy {
         AntiEntropy {
             interval: config.sync_interval,
             interval_behind: config.sync_interval_behind,
+            rate_members: config.sync_rate_members,
             peers: config.sync_peers,
             max_served: config.max_served_syncs,
             timeout: config.sync_timeout,
@@ -136,8 +155,9 @@ impl AntiEntropy {
     /// `sync_peers` per round, each opened once no open session may be
     /// fetching (a session with nothing to bring ends at once, so a quiet
     /// round still reaches `sync_peers` peers within moments). Rounds come
-    /// every `sync_interval`, or `sync_interval_behind` while behind,
-    /// jittered. With `active` false (this node left) nothing opens.
+    /// every [`round_interval`] for the members `up` at the round's start,
+    /// or `sync_interval_behind` while behind, jittered. With `active`
+    /// false (this node left) nothing opens.
     pub fn poll<R: Rng>(
         &mut self,
         now: Instant,
@@ -149,7 +169,7 @@ impl AntiEntropy {
             let base = if self.behind {
                 self.interval_behind
             } else {
-                self.interval
+                round_interval(self.interval, self.rate_members, up.len())
             };
             self.next_round = now + jittered(rng, base);
             self.behind = false;
@@ -433,6 +453,35 @@ mod tests {
         assert_eq!(second.len(), 1);
         assert_ne!(second, opened);
         assert!(ae.deadline() > Some(resumes));
+    }
+
+    #[test]
+    fn rounds_slow_down_in_proportion_beyond_rate_members() {
+        let second = Duration::from_secs(1);
+        assert_eq!(round_interval(second, 10, 3), second);
+        assert_eq!(round_interval(second, 10, 10), second);
+        assert_eq!(round_interval(second, 10, 29), Duration::from_millis(2900));
+        assert_eq!(round_interval(second, 0, 49), second);
+        let (mut ae, mut rng, _) = setup();
+        // The gap between two round starts, with `members` up.
+        let mut gap = |members: u16| {
+            let up: Vec<SocketAddr> = (1..=members).map(addr).collect();
+            let start = ae.next_round;
+            ae.poll(start, &up, true, &mut rng);
+            ae.next_round - start
+        };
+        for _ in 0..20 {
+            let small = gap(5);
+            assert!(small >= Duration::from_millis(750) && small < Duration::from_millis(1250));
+            let large = gap(29);
+            assert!(large >= Duration::from_millis(2175) && large < Duration::from_millis(3625));
+        }
+        // Behind, a large cluster's node syncs as soon as a small one's.
+        let start = ae.next_round;
+        ae.mark_behind(start);
+        let up: Vec<SocketAddr> = (1..=29).map(addr).collect();
+        ae.poll(start, &up, true, &mut rng);
+        assert!(ae.next_round - start < Duration::from_millis(63));
     }
 
     #[test]

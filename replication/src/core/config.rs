@@ -28,6 +28,11 @@ pub struct Config {
     /// The interval while behind: a gap was seen, or the last session
     /// brought data.
     pub sync_interval_behind: Duration,
+    /// Up members beyond which regular rounds come less often than
+    /// [`Config::sync_interval`], in proportion (a round every
+    /// `sync_interval × members / sync_rate_members`), so a cluster opens
+    /// about as many sessions per second at any size; 0: never slower.
+    pub sync_rate_members: usize,
     /// How many sessions this node keeps open at once.
     pub sync_peers: usize,
     /// How many sessions this node serves at once; more get "busy".
@@ -76,6 +81,7 @@ impl Config {
             max_chunk_bytes: 64 * 1024,
             sync_interval: Duration::from_secs(1),
             sync_interval_behind: Duration::from_millis(50),
+            sync_rate_members: 10,
             sync_peers: 2,
             max_served_syncs: 3,
             sync_timeout: Duration::from_secs(30),

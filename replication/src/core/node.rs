@@ -268,14 +268,14 @@ impl Node {
 
     fn receive_broadcast(&mut self, from: SocketAddr, chunks: Vec<Chunk>, now: Instant) {
         let mut relayed = false;
+        // Relayed only where origins do not reach every member themselves.
+        let relaying = !self.left && !self.broadcasts_directly();
         for chunk in chunks {
-            if !self.receive_chunk(Source::Broadcast, &chunk, now) || self.left {
+            let copy = relaying.then(|| chunk.clone());
+            if !self.receive_chunk(Source::Broadcast, chunk, now) {
                 continue;
             }
-            if self.broadcasts_directly() {
-                // The origin sent it to every member itself.
-                continue;
-            }
+            let Some(chunk) = copy else { continue };
             let origin = chunk.site();
             let candidates = self.up_addrs(|id| id.addr != from && id.site != origin);
             let targets = choose(&mut self.rng, &candidates, self.config.fanout);
@@ -364,7 +364,7 @@ impl Node {
     pub fn sync_chunks(&mut self, from: SocketAddr, chunks: Vec<Chunk>, now: Instant) {
         self.tick(now);
         let mut new = false;
-        for chunk in &chunks {
+        for chunk in chunks {
             new |= self.receive_chunk(Source::Sync(from), chunk, now);
         }
         self.anti_entropy.received(from, new);
@@ -523,7 +523,10 @@ impl Node {
     /// Whether the cluster is small enough for origins to reach every
     /// member themselves ([`Config::direct_broadcast_limit`]).
     fn broadcasts_directly(&self) -> bool {
-        self.up_addrs(|_| true).len() <= self.config.direct_broadcast_limit
+        // Counting identities is cheap and bounds the addresses from above
+        // (a renamed member may hold two); it is asked for every broadcast.
+        self.swim.num_members() <= self.config.direct_broadcast_limit
+            || self.up_addrs(|_| true).len() <= self.config.direct_broadcast_limit
     }
 
     /// Addresses of up members passing `keep`, in address order.
@@ -554,7 +557,7 @@ impl Node {
 
     /// Takes in one chunk; true if it was news (not held, in flight or
     /// buffered before).
-    fn receive_chunk(&mut self, source: Source, chunk: &Chunk, now: Instant) -> bool {
+    fn receive_chunk(&mut self, source: Source, chunk: Chunk, now: Instant) -> bool {
         let own = self.own_site();
         match chunk {
             Chunk::Changes {
@@ -565,7 +568,6 @@ impl Node {
                 changes,
                 keys,
             } => {
-                let (site, version) = (*site, *version);
                 if site == own
                     || self.holdings.contains(&site, version)
                     || self.pending.contains(&site, version)
@@ -573,13 +575,13 @@ impl Node {
                     return false;
                 }
                 self.note_version(site, version, now);
-                if (*part, *parts) == (0, 1) && version > 0 {
-                    self.complete(site, version, changes.clone(), keys.clone());
+                if (part, parts) == (0, 1) && version > 0 {
+                    self.complete(site, version, changes, keys);
                     return true;
                 }
                 match self
                     .reassembly
-                    .insert(site, version, source, *part, *parts, changes.clone())
+                    .insert(site, version, source, part, parts, changes)
                 {
                     Err(error) => {
                         tracing::debug!(%site, version, %error, "chunk dropped");
@@ -594,13 +596,12 @@ impl Node {
                         true
                     }
                     Ok(Insert::Complete(changes)) => {
-                        self.complete(site, version, changes, keys.clone());
+                        self.complete(site, version, changes, keys);
                         true
                     }
                 }
             }
             Chunk::Cleared { site, versions } => {
-                let site = *site;
                 if site == own {
                     return false;
                 }
@@ -611,7 +612,7 @@ impl Node {
                 self.note_version(site, *versions.start(), now);
                 let lacking: Vec<RangeInclusive<u64>> = self
                     .holdings
-                    .missing_within(&site, versions.clone())
+                    .missing_within(&site, versions)
                     .into_iter()
                     .flat_map(|range| self.pending.missing_within(&site, range))
                     .collect();

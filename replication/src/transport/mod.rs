@@ -32,6 +32,7 @@
 //! the peer's gossip address since every node speaks from its one endpoint.
 
 mod inbound;
+mod liveness;
 mod peer;
 mod stats;
 mod sync;
@@ -51,6 +52,7 @@ use crate::sync::SyncState;
 use crate::tls::{PeerTls, TlsError};
 use crate::wire::WireError;
 
+pub use liveness::ConnectionCheck;
 use peer::Peer;
 use stats::Counters;
 pub use stats::TransportStats;
@@ -251,18 +253,38 @@ impl Transport {
         }
     }
 
-    /// Forgets the connection to `to` (a peer that restarted: its previous
-    /// process took the connection's state with it, and packets on it
-    /// would go unanswered until the idle timeout). The next message to
-    /// `to` connects anew.
+    /// The member at `to` came back (restarted, or renewed its identity):
+    /// in the background, [`Transport::check_connection`].
     pub fn reconnect(&self, to: SocketAddr) {
+        let transport = self.clone();
+        self.shared.runtime.spawn(async move {
+            transport.check_connection(to).await;
+        });
+    }
+
+    /// Keeps the connection to `to` if the peer still answers on it (see
+    /// [`liveness`]); otherwise forgets it, so the next message to `to`
+    /// connects anew.
+    pub async fn check_connection(&self, to: SocketAddr) -> ConnectionCheck {
         let peer = self.shared.peers().get(&to).cloned();
-        if let Some(peer) = peer {
-            debug!(peer = %to, "peer restarted; reconnecting");
-            self.shared
-                .runtime
-                .spawn(async move { peer.drop_connection().await });
+        // No open connection, or one being made right now: nothing stale.
+        let Some(peer) = peer.filter(|peer| peer.rtt().is_some()) else {
+            return ConnectionCheck::Absent;
+        };
+        let Ok(connection) = peer.connection(&self.shared).await else {
+            return ConnectionCheck::Absent;
+        };
+        if liveness::answers(&connection).await {
+            debug!(peer = %to, "peer back; its connection answers and is kept");
+            return ConnectionCheck::Alive;
         }
+        // Still open, so still the cached one (a closed one is replaced on
+        // the next use, never an open one).
+        if connection.close_reason().is_none() {
+            debug!(peer = %to, "peer back; its connection does not answer: reconnecting");
+            peer.drop_connection().await;
+        }
+        ConnectionCheck::Replaced
     }
 
     /// Opens a sync session with `to`: a bidirectional stream on the peer's

@@ -11,12 +11,14 @@ use std::cmp::Ordering;
 use rusqlite::{ToSql, params_from_iter};
 
 use crate::row_state::{RowState, Stamp};
-use crate::schema::{Registry, TableInfo, clocks_update, life_writer_update, values_update};
+use crate::schema::{
+    Registry, TableInfo, clocks_update, life_writer_update, row_upsert, values_update,
+};
 use crate::sites::Sites;
 use crate::{Change, MergeError, SiteId, Value, pack};
 
 use super::MergeOutcome;
-use super::statements::{Kind, Statements, row_upsert};
+use super::statements::{Kind, Statements};
 
 /// The writer of one change set, applying its cells.
 pub(super) struct Cell<'a, 'conn> {
@@ -298,7 +300,11 @@ impl Cell<'_, '_> {
                 self.statements.run(table, Kind::RowCreate, run.pk, &[])?
             }
             Some(_) if every => self.statements.run(table, Kind::RowPut, run.pk, &extra)?,
-            Some(_) => self.run_sql(&row_upsert(table, &columns()), run.pk, &extra)?,
+            Some(_) => self.run_sql(
+                &row_upsert(&table.name, &table.pk, &columns()),
+                run.pk,
+                &extra,
+            )?,
             None if values.is_empty() => {}
             None if every => self
                 .statements

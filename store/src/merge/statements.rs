@@ -1,8 +1,13 @@
-//! The statements one merge runs against each table, prepared on first use
-//! and held until the merge ends: a change set of thousands of rows runs
-//! the same few statements thousands of times, and looking each up in the
-//! connection's cache by its SQL text (hashing it, moving it in and out of
-//! the cache) cost about a tenth of the merge.
+//! The statements one merge runs against each table. Their SQL text is
+//! built once per table, with the registry (`TableSql`), and they are
+//! prepared once in the connection's statement cache, across merges: a
+//! node of a large cluster merges one row at a time, and building the text
+//! and preparing it again was most of such a merge's own work. Within a
+//! merge they are taken out of the cache on first use and held until it
+//! ends: a change set of thousands of rows runs the same few statements
+//! thousands of times, and looking each up in the cache by its SQL text
+//! (hashing it, moving it in and out of the cache) cost about a tenth of
+//! the merge.
 //!
 //! The held statements name the table's columns as the registry had them
 //! when they were prepared, so [`Statements::forget`] must run whenever
@@ -13,8 +18,7 @@ use std::collections::HashMap;
 
 use rusqlite::{CachedStatement, Connection, ToSql, params_from_iter};
 
-use crate::schema::{TableInfo, clock_columns};
-use crate::sql::{column_list, ident};
+use crate::schema::TableInfo;
 use crate::{Value, row_state};
 
 /// The statements held per table.
@@ -120,76 +124,22 @@ impl<'conn> Statements<'conn> {
         let held = &mut tables.entry(table.id).or_default()[kind as usize];
         let stmt = match held {
             Some(stmt) => stmt,
-            None => held.insert(self.conn.prepare_cached(&sql(table, kind))?),
+            None => held.insert(self.conn.prepare_cached(sql(table, kind))?),
         };
         f(stmt)
     }
 }
 
-fn sql(table: &TableInfo, kind: Kind) -> String {
-    let all: Vec<&String> = table.columns.iter().collect();
+fn sql(table: &TableInfo, kind: Kind) -> &str {
+    let sql = &table.sql;
     match kind {
-        Kind::RowState => table.sql.row_state.clone(),
-        Kind::RowPut => row_upsert(table, &all),
-        Kind::RowCreate => table.sql.row_create.clone(),
-        Kind::RowDelete => table.sql.row_delete.clone(),
-        Kind::ValuesPut => table.sql.values_put.clone(),
-        Kind::LifePut => table.sql.life_put.clone(),
-        Kind::ClocksRowPut => clock_row_put(table),
-        Kind::ClocksPut => table.sql.clocks_put.clone(),
+        Kind::RowState => &sql.row_state,
+        Kind::RowPut => &sql.row_put,
+        Kind::RowCreate => &sql.row_create,
+        Kind::RowDelete => &sql.row_delete,
+        Kind::ValuesPut => &sql.values_put,
+        Kind::LifePut => &sql.life_put,
+        Kind::ClocksRowPut => &sql.clock_row_put,
+        Kind::ClocksPut => &sql.clocks_put,
     }
-}
-
-/// `INSERT INTO t (key, columns) VALUES (?1…?k, ?k+1…) ON CONFLICT DO
-/// UPDATE SET columns`: the row with `columns` set, whether it exists or
-/// not (other columns keep their value or get their default).
-pub(super) fn row_upsert(table: &TableInfo, columns: &[&String]) -> String {
-    let k = table.pk.len();
-    let names: Vec<String> = table
-        .pk
-        .iter()
-        .chain(columns.iter().copied())
-        .map(|c| ident(c))
-        .collect();
-    let params: Vec<String> = (1..=k + columns.len()).map(|i| format!("?{i}")).collect();
-    let sets: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{0} = excluded.{0}", ident(c)))
-        .collect();
-    format!(
-        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO UPDATE SET {}",
-        ident(&table.name),
-        names.join(", "),
-        params.join(", "),
-        sets.join(", ")
-    )
-}
-
-/// The whole clock row: the life `?k+1` written by db_version `?k+2` of
-/// site `?k+3`, then per column its col_version, db_version and site (0,
-/// NULL, NULL for no clock).
-fn clock_row_put(table: &TableInfo) -> String {
-    let mut names = vec![
-        "__patina_cl".to_owned(),
-        "__patina_cl_dbv".to_owned(),
-        "__patina_cl_site".to_owned(),
-    ];
-    for column in &table.columns {
-        names.extend(clock_columns(column));
-    }
-    let names: Vec<String> = names.iter().map(|n| ident(n)).collect();
-    let k = table.pk.len();
-    let params: Vec<String> = (1..=k + names.len()).map(|i| format!("?{i}")).collect();
-    let sets: Vec<String> = names
-        .iter()
-        .map(|n| format!("{n} = excluded.{n}"))
-        .collect();
-    format!(
-        "INSERT INTO {} ({}, {}) VALUES ({}) ON CONFLICT DO UPDATE SET {}",
-        ident(&table.clock),
-        column_list("", &table.pk),
-        names.join(", "),
-        params.join(", "),
-        sets.join(", ")
-    )
 }

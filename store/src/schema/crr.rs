@@ -70,6 +70,62 @@ pub(crate) struct TableSql {
     /// [`values_update`] and [`clocks_update`] of every value column.
     pub values_put: String,
     pub clocks_put: String,
+    /// [`row_upsert`] of every value column.
+    pub row_put: String,
+    /// The whole clock row: the life `?k+1` written by db_version `?k+2`
+    /// of site `?k+3`, then per column its col_version, db_version and site
+    /// (0, NULL, NULL for no clock).
+    pub clock_row_put: String,
+}
+
+/// `INSERT INTO t (key, columns) VALUES (?1…?k, ?k+1…) ON CONFLICT DO
+/// UPDATE SET columns`: the row with `columns` set, whether it exists or
+/// not (other columns keep their value or get their default).
+pub(crate) fn row_upsert(table: &str, pk: &[String], columns: &[&String]) -> String {
+    let names: Vec<String> = pk
+        .iter()
+        .chain(columns.iter().copied())
+        .map(|c| ident(c))
+        .collect();
+    let params: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    let sets: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{0} = excluded.{0}", ident(c)))
+        .collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO UPDATE SET {}",
+        ident(table),
+        names.join(", "),
+        params.join(", "),
+        sets.join(", ")
+    )
+}
+
+fn clock_row_upsert(clock: &str, pk: &[String], columns: &[String]) -> String {
+    let mut names = vec![
+        "__patina_cl".to_owned(),
+        "__patina_cl_dbv".to_owned(),
+        "__patina_cl_site".to_owned(),
+    ];
+    for column in columns {
+        names.extend(clock_columns(column));
+    }
+    let names: Vec<String> = names.iter().map(|n| ident(n)).collect();
+    let params: Vec<String> = (1..=pk.len() + names.len())
+        .map(|i| format!("?{i}"))
+        .collect();
+    let sets: Vec<String> = names
+        .iter()
+        .map(|n| format!("{n} = excluded.{n}"))
+        .collect();
+    format!(
+        "INSERT INTO {} ({}, {}) VALUES ({}) ON CONFLICT DO UPDATE SET {}",
+        ident(clock),
+        column_list("", pk),
+        names.join(", "),
+        params.join(", "),
+        sets.join(", ")
+    )
 }
 
 /// `UPDATE t SET c = ?k+1, d = ?k+2, … WHERE key`: new values of `columns`.
@@ -451,6 +507,8 @@ impl TableSql {
             row_delete: format!("DELETE FROM {table} WHERE {key}"),
             values_put: values_update(name, pk, &all),
             clocks_put: clocks_update(name_clock, pk, &all),
+            row_put: row_upsert(name, pk, &all),
+            clock_row_put: clock_row_upsert(name_clock, pk, columns),
         }
     }
 }

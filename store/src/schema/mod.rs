@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::Connection;
 
-pub(crate) use crr::{TableInfo, clock_columns, clocks_update, life_writer_update, values_update};
+pub(crate) use crr::{TableInfo, clocks_update, life_writer_update, row_upsert, values_update};
 pub(crate) use rebuild::adopt_key;
 pub(crate) use rekey::add_primary_key_sql;
 pub use rules::SchemaChange;

@@ -253,6 +253,7 @@ pub(crate) async fn heal_round(
     let net_healing = total_bytes(net);
     partition.heal();
     let healed_at = Instant::now();
+    let healed_utc = utc_time_of_day(std::time::SystemTime::now());
     let times = watch_counts(
         clients,
         &count_sql,
@@ -277,8 +278,8 @@ pub(crate) async fn heal_round(
         traffic_between(&net_healing, &net_healed, &ips).map(|(_, b)| b / heal_deliveries);
     progress(&format!(
         "  round {round} ({}): halves {side_a:?} | {side_b:?} wrote {rows} rows each in {written_in:.2?}, \
-         converged inside {sides_converged_in:.2?} later; {}; held {held:.2?}; after the heal every node \
-         had a row of the other half in {} and all rows in {}",
+         converged inside {sides_converged_in:.2?} later; {}; held {held:.2?}; healed at {healed_utc}; \
+         after the heal every node had a row of the other half in {} and all rows in {}",
         if long { "long" } else { "short" },
         match &noticed {
             Ok(d) => format!("SWIM saw the other half down {d:.2?} later"),
@@ -300,4 +301,18 @@ pub(crate) async fn heal_round(
         bytes_inside,
         bytes_heal,
     })
+}
+
+/// `at` as the UTC time of day (`HH:MM:SS.mmm`), to find the heal in the
+/// nodes' logs.
+fn utc_time_of_day(at: std::time::SystemTime) -> String {
+    let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let ms = since_epoch.as_millis() % 86_400_000;
+    format!(
+        "{:02}:{:02}:{:02}.{:03} UTC",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1_000 % 60,
+        ms % 1_000
+    )
 }
