@@ -67,7 +67,7 @@ pub(crate) fn table_name(name: &ObjectName, database: &str) -> Result<Ident, Err
             fold(relation)
         )));
     }
-    match parts.as_slice() {
+    let table = match parts.as_slice() {
         [db, schema, ident] if fold(db) == database => {
             unqualified(&ObjectName::from(vec![(*schema).clone(), (*ident).clone()]))
         }
@@ -76,7 +76,13 @@ pub(crate) fn table_name(name: &ObjectName, database: &str) -> Result<Ident, Err
             parts.iter().map(|p| fold(p)).collect::<Vec<_>>().join(".")
         ))),
         _ => unqualified(name),
+    }?;
+    // A view's SQLite name is one quoted identifier (`"pg_catalog.pg_class"`),
+    // which names no relation in PostgreSQL: it must not reach the view.
+    if system_relation(&fold(&table)).is_some() {
+        return Err(Error::UndefinedTable(fold(&table)));
     }
+    Ok(table)
 }
 
 /// The single-part object name for `ident`.
@@ -326,6 +332,15 @@ mod tests {
             Err(Error::UndefinedTable(_))
         ));
         assert!(system_relation("pg_catalog.pg_class").is_some());
+        // SELECT * FROM "pg_catalog.pg_class" -- 42P01 in PostgreSQL 15
+        let quoted = ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote(
+            '"',
+            "pg_catalog.pg_class",
+        ))]);
+        assert_eq!(
+            table_name(&quoted, "postgres"),
+            Err(Error::UndefinedTable("pg_catalog.pg_class".into()))
+        );
     }
 
     #[test]
