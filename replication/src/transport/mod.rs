@@ -271,7 +271,7 @@ impl Transport {
         let Some(peer) = peer.filter(|peer| peer.rtt().is_some()) else {
             return ConnectionCheck::Absent;
         };
-        let Ok(connection) = peer.connection(&self.shared).await else {
+        let Some(connection) = peer.open_connection().await else {
             return ConnectionCheck::Absent;
         };
         if liveness::answers(&connection).await {

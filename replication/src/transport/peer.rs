@@ -103,7 +103,7 @@ impl Peer {
     }
 
     /// The cached connection if it is still open; never connects.
-    async fn open_connection(&self) -> Option<Connection> {
+    pub(super) async fn open_connection(&self) -> Option<Connection> {
         let cached = self.connection.lock().await;
         cached
             .as_ref()
