@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, InterruptHandle};
 
-/// How often the watchdog interrupts again a statement past its deadline
-/// that still runs (an interrupt that lands before SQLite starts the
-/// statement is lost).
+/// How often the watchdog interrupts again an interrupted statement that
+/// still runs: an interrupt that lands before SQLite starts the statement
+/// is lost (SQLite ignores it when nothing runs).
 const INTERRUPT_AGAIN: Duration = Duration::from_millis(10);
 
 /// Why a statement was interrupted.
@@ -83,21 +83,35 @@ impl Running {
         RunningGuard(self)
     }
 
-    /// Interrupts the running statement, if there is one.
+    /// Interrupts the running statement, if there is one; the watchdog
+    /// interrupts it again until it ends.
     fn interrupt(&self, reason: Reason) {
         let mut state = self.lock();
         if let Some(handle) = &state.handle {
             handle.interrupt();
             state.interrupted = Some(reason);
+            self.alarm.ring();
         } else if reason == Reason::Terminate {
             state.interrupted = Some(reason);
         }
     }
 
-    /// The deadline of the running statement, if it has one.
-    fn deadline(&self) -> Option<Instant> {
-        let state = self.lock();
-        state.handle.as_ref().and(state.deadline)
+    /// Interrupts the running statement if its deadline passed, and again
+    /// if it was interrupted and still runs; when to look at it next (none:
+    /// nothing runs, or it runs with no deadline).
+    fn enforce(&self, now: Instant) -> Option<Instant> {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let handle = state.handle.as_ref()?;
+        if state.interrupted.is_none() {
+            let deadline = state.deadline?;
+            if deadline > now {
+                return Some(deadline);
+            }
+            state.interrupted = Some(Reason::Timeout);
+        }
+        handle.interrupt();
+        Some(now + INTERRUPT_AGAIN)
     }
 }
 
@@ -119,10 +133,10 @@ impl Drop for RunningGuard<'_> {
     }
 }
 
-/// Wakes the watchdog: a statement with a deadline started, or the
-/// sessions went away. The watchdog otherwise sleeps until the nearest
-/// deadline, or for good when no statement has one (an idle node does not
-/// wake it).
+/// Wakes the watchdog: a statement with a deadline started, a statement
+/// was interrupted, or the sessions went away. The watchdog otherwise
+/// sleeps until the nearest deadline, or for good when no statement has
+/// one (an idle node does not wake it).
 #[derive(Debug, Default)]
 struct Alarm {
     /// Rings so far: one between the watchdog's look and its wait is not lost.
@@ -240,28 +254,19 @@ impl Interrupts {
         }
     }
 
-    /// Interrupts the statements past their deadline; when to look again
-    /// (none: no statement has a deadline).
+    /// Interrupts the statements past their deadline, and again those
+    /// interrupted that still run; when to look again (none: no statement
+    /// has a deadline or is being interrupted).
     fn enforce_deadlines(&self, now: Instant) -> Option<Instant> {
         let sessions: Vec<Arc<Running>> = self
             .lock()
             .values()
             .filter_map(|(_, r)| r.upgrade())
             .collect();
-        let mut next: Option<Instant> = None;
-        for running in sessions {
-            let Some(deadline) = running.deadline() else {
-                continue;
-            };
-            let look = if deadline <= now {
-                running.interrupt(Reason::Timeout);
-                now + INTERRUPT_AGAIN
-            } else {
-                deadline
-            };
-            next = Some(next.map_or(look, |next| next.min(look)));
-        }
-        next
+        sessions
+            .iter()
+            .filter_map(|running| running.enforce(now))
+            .min()
     }
 }
 
@@ -317,5 +322,46 @@ mod tests {
         let result = conn.query_row(ENDLESS, [], |row| row.get::<_, i64>(0));
         assert!(result.is_err(), "{result:?}");
         assert_eq!(guard.interrupted(), Some(Reason::Timeout));
+    }
+
+    #[test]
+    fn a_session_terminated_before_its_statement_runs_is_interrupted_anyway() {
+        let interrupts = Arc::new(Interrupts::default());
+        Interrupts::spawn_watchdog(&interrupts).unwrap();
+        let running = interrupts.register(1, 1);
+        let conn = Connection::open_in_memory().unwrap();
+        let fallback = conn.get_interrupt_handle();
+        let fell_back = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let fired = fell_back.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(30));
+            fired.store(true, std::sync::atomic::Ordering::SeqCst);
+            fallback.interrupt();
+        });
+        // Registered, not yet running on SQLite: this interrupt is lost,
+        // the watchdog's next one is not.
+        let guard = running.start(&conn, None);
+        interrupts.terminate(&[1]);
+        let result = conn.query_row(ENDLESS, [], |row| row.get::<_, i64>(0));
+        assert!(result.is_err(), "{result:?}");
+        assert_eq!(guard.interrupted(), Some(Reason::Terminate));
+        assert!(!fell_back.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[test]
+    fn a_cancel_between_start_and_run_is_not_lost() {
+        let interrupts = Interrupts::default();
+        let running = interrupts.register(1, 1);
+        let conn = Connection::open_in_memory().unwrap();
+        let guard = running.start(&conn, None);
+        interrupts.cancel(1, 1);
+        let now = Instant::now();
+        assert_eq!(
+            interrupts.enforce_deadlines(now),
+            Some(now + INTERRUPT_AGAIN)
+        );
+        assert_eq!(guard.interrupted(), Some(Reason::Cancel));
+        drop(guard);
+        assert_eq!(interrupts.enforce_deadlines(now), None);
     }
 }
