@@ -15,6 +15,7 @@ mod storage;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -73,7 +74,6 @@ pub enum AgentError {
 
 /// What tasks of the agent report to its loop.
 enum Report {
-    Applied(apply::Applied),
     SyncChunks(SocketAddr, Vec<Chunk>),
     SyncEnded(SocketAddr, bool),
     Served(SocketAddr),
@@ -180,7 +180,9 @@ impl<S: Storage> Agent<S> {
         ));
         let max_bytes = config.core.max_chunk_bytes;
         let readers = serve::Readers::new(storage.path());
-        let mut applying = false;
+        // The merge in progress, polled by this loop itself: no task to
+        // spawn and no report to pass back for every merge.
+        let mut applying: Option<Pin<Box<dyn Future<Output = apply::Applied> + Send>>> = None;
 
         let mut last_seen: HashMap<SocketAddr, SystemTime> = HashMap::new();
         let mut next_status = Instant::now();
@@ -188,23 +190,34 @@ impl<S: Storage> Agent<S> {
         node.join(&config.bootstrap, Instant::now());
         metrics::members(&node);
         tokio::pin!(shutdown);
+        // One timer, moved only when the node's deadline changes: a fresh
+        // one per input would be registered and cancelled every time.
+        let timer = tokio::time::sleep(std::time::Duration::ZERO);
+        tokio::pin!(timer);
+        let mut armed: Option<Instant> = None;
         loop {
             drive(&mut node, &transport, &chunks_tx);
             // One merge at a time; versions completed meanwhile wait in the
             // node and go together in the next, larger batch.
-            if !applying && let Some(batch) = node.poll_apply() {
-                applying = true;
+            if applying.is_none()
+                && let Some(batch) = node.poll_apply()
+            {
                 let storage = storage.clone();
-                let report = report_tx.clone();
-                tokio::spawn(async move {
+                applying = Some(Box::pin(async move {
                     let started = Instant::now();
                     let versions = batch.len();
                     let results = apply::apply(storage.as_ref(), batch).await;
                     tracing::debug!(versions, took = ?started.elapsed(), "applied a batch");
-                    let _ = report.send(Report::Applied(results)).await;
-                });
+                    results
+                }));
             }
             let timeout = node.poll_timeout();
+            if timeout != armed {
+                if let Some(at) = timeout {
+                    timer.as_mut().reset(at.into());
+                }
+                armed = timeout;
+            }
             // Each input carries the time it arrived, not when the wait began.
             tokio::select! {
                 () = &mut shutdown => break,
@@ -234,19 +247,25 @@ impl<S: Storage> Agent<S> {
                     node.local_changes(versions, Instant::now());
                 }
                 Some(report) = reports.recv() => {
-                    handle_report(&mut node, report, &mut applying, Instant::now());
+                    handle_report(&mut node, report, Instant::now());
+                }
+                results = merged(&mut applying) => {
+                    applying = None;
+                    metrics::applied(&results);
+                    node.applied(results);
                 }
                 Some(report) = chunks.recv(), if node.apply_backlog() < MAX_APPLY_BACKLOG => {
                     if let Report::SyncChunks(_, received) = &report {
                         heard.chunks(received);
                     }
-                    handle_report(&mut node, report, &mut applying, Instant::now());
+                    handle_report(&mut node, report, Instant::now());
                 }
                 Some(handle::Command::Rejoin) = commands.recv() => {
                     tracing::info!(bootstrap = ?config.bootstrap, "rejoining the cluster");
                     node.join(&config.bootstrap, Instant::now());
                 }
-                () = sleep_until(timeout) => {
+                () = &mut timer, if armed.is_some() => {
+                    armed = None;
                     let now = Instant::now();
                     node.handle_timeout(now);
                     if now >= next_status {
@@ -265,13 +284,19 @@ impl<S: Storage> Agent<S> {
     }
 }
 
-fn handle_report(node: &mut Node, report: Report, applying: &mut bool, now: Instant) {
+/// The outcome of the merge in progress; never resolves while there is
+/// none.
+async fn merged(
+    applying: &mut Option<Pin<Box<dyn Future<Output = apply::Applied> + Send>>>,
+) -> apply::Applied {
+    match applying {
+        Some(merge) => merge.await,
+        None => std::future::pending().await,
+    }
+}
+
+fn handle_report(node: &mut Node, report: Report, now: Instant) {
     match report {
-        Report::Applied(results) => {
-            *applying = false;
-            metrics::applied(&results);
-            node.applied(results);
-        }
         Report::SyncChunks(from, chunks) => node.sync_chunks(from, chunks, now),
         Report::SyncEnded(peer, ok) => {
             metrics::sync_ended(ok);
@@ -299,8 +324,8 @@ fn drive(node: &mut Node, transport: &Transport, sessions: &mpsc::Sender<Report>
     if membership_changed {
         metrics::members(node);
     }
-    while let Some((to, message)) = node.poll_transmit() {
-        transport.send(to, message);
+    while let Some((to, message)) = node.poll_transmit_many() {
+        transport.send_to_all(&to, message);
     }
     while let Some((peer, request)) = node.poll_sync() {
         let transport = transport.clone();
@@ -360,13 +385,6 @@ fn kind(message: &Message) -> &'static str {
         Message::SyncRequest(_) => "sync request",
         Message::SyncChunks(_) => "sync chunks",
         Message::SyncBusy => "sync busy",
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
     }
 }
 

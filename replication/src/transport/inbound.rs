@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use quinn::{Connection, ConnectionError, Incoming, ReadError, RecvStream, SendStream};
+use quinn::{
+    Connection, ConnectionError, Incoming, ReadError, RecvStream, SendStream, TransportErrorCode,
+};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tracing::{debug, warn};
 
@@ -38,6 +40,7 @@ pub(super) async fn accept_loop(shared: Arc<Shared>, inbound: mpsc::Sender<Inbou
 /// datagrams and streams until it ends.
 async fn serve_connection(shared: Arc<Shared>, incoming: Incoming, inbound: mpsc::Sender<Inbound>) {
     let remote = canonical(incoming.remote_address());
+    shared.reached_by(remote);
     let connection = match incoming.await {
         Ok(connection) => connection,
         Err(error) => {
@@ -45,6 +48,12 @@ async fn serve_connection(shared: Arc<Shared>, incoming: Incoming, inbound: mpsc
             match &error {
                 ConnectionError::TimedOut => {
                     debug!(peer = %remote, %error, "incoming peer connection timed out");
+                }
+                // One of its attempts side by side lost (see `attempts`).
+                ConnectionError::ConnectionClosed(close)
+                    if close.error_code == TransportErrorCode::APPLICATION_ERROR =>
+                {
+                    debug!(peer = %remote, %error, "incoming peer dropped its connection attempt");
                 }
                 ConnectionError::ConnectionClosed(close) if is_tls_alert(close.error_code) => {
                     warn!(peer = %remote, %error, "incoming peer gave up the handshake: it does not accept our certificate");

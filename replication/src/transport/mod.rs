@@ -12,13 +12,19 @@
 //!   the answering node streams frames back through a [`SyncReply`].
 //!
 //! # Outbound
-//! [`Transport::send`] never blocks and never waits: it puts the message on
-//! the peer's bounded queue, served by one task per peer that connects
+//! [`Transport::send`] never blocks and never waits: it encodes the message
+//! (once for all its peers, with [`Transport::send_to_all`]) and puts the
+//! frame on the peer's bounded queue, served by one task per peer that connects
 //! (within [`CONNECT_TIMEOUT`]) and keeps one connection. A full queue, an
 //! unreachable peer or a lost connection drops the message, with a log line
 //! and a count in [`TransportStats::dropped`]: gossip tolerates loss and
 //! anti-entropy repairs it. A failed connection leaves the cache and is
-//! re-established on the next send. A peer task that stays idle for
+//! re-established on the next send; so is one that stalled (sent on,
+//! nothing received for a second: a partition, see [`liveness`]), whose
+//! backed-off loss probes would hold every later packet long after the
+//! path is back; and a connection attempt still unanswered after a short
+//! while is joined by a fresh one (see [`attempts`]). A peer task that
+//! stays idle for
 //! [`PEER_IDLE`] closes its connection and ends.
 //!
 //! # Inbound
@@ -31,6 +37,7 @@
 //! `from` in [`Inbound`] is the connection's remote UDP address, which is
 //! the peer's gossip address since every node speaks from its one endpoint.
 
+mod attempts;
 mod inbound;
 mod liveness;
 mod peer;
@@ -53,7 +60,8 @@ use crate::tls::{PeerTls, TlsError};
 use crate::wire::WireError;
 
 pub use liveness::ConnectionCheck;
-use peer::Peer;
+use liveness::STALL_AFTER;
+use peer::{Frame, Peer};
 use stats::Counters;
 pub use stats::TransportStats;
 pub use sync::{SyncClient, SyncReply};
@@ -170,6 +178,14 @@ impl Shared {
     fn is_closing(&self) -> bool {
         *self.shutdown.borrow()
     }
+
+    /// A connection from `addr` arrived: the path from it works (again).
+    fn reached_by(&self, addr: SocketAddr) {
+        let peer = self.peers().get(&addr).cloned();
+        if let Some(peer) = peer {
+            peer.reached_us();
+        }
+    }
 }
 
 impl Transport {
@@ -228,6 +244,21 @@ impl Transport {
     /// if the peer's queue is full, the peer cannot be reached or the
     /// transport is closing.
     pub fn send(&self, to: SocketAddr, message: Message) {
+        self.send_to_all(&[to], message);
+    }
+
+    /// [`Transport::send`] to each of `to`, the message encoded once.
+    pub fn send_to_all(&self, to: &[SocketAddr], message: Message) {
+        match Frame::encode(&message) {
+            Ok(frame) => to.iter().for_each(|to| self.queue(*to, frame.clone())),
+            Err(error) => {
+                Counters::add(&self.shared.counters.dropped, to.len() as u64);
+                warn!(%error, "cannot encode a message; dropping it");
+            }
+        }
+    }
+
+    fn queue(&self, to: SocketAddr, frame: Frame) {
         let shared = &self.shared;
         let mut peers = shared.peers();
         if shared.is_closing() {
@@ -240,7 +271,7 @@ impl Transport {
             .or_insert_with(|| Peer::spawn(shared, to))
             .clone();
         drop(peers);
-        match peer.try_send(message) {
+        match peer.try_send(frame) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
                 Counters::add(&shared.counters.dropped, 1);
@@ -274,7 +305,16 @@ impl Transport {
         let Some(connection) = peer.open_connection().await else {
             return ConnectionCheck::Absent;
         };
-        if liveness::answers(&connection).await {
+        // One just made (a stalled one replaced when the member came back
+        // from a partition) has a round-trip time of its handshake alone,
+        // and killing it for a late answer costs the sessions just opened
+        // on it: it gets as long as a stall takes.
+        let window = if peer.is_fresh(&connection) {
+            STALL_AFTER
+        } else {
+            liveness::probe_window(&connection)
+        };
+        if liveness::answers(&connection, window).await {
             debug!(peer = %to, "peer back; its connection answers and is kept");
             return ConnectionCheck::Alive;
         }

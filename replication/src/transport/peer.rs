@@ -4,30 +4,55 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use bytes::Bytes;
 use quinn::{Connection, ConnectionError, SendDatagramError, SendStream};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
+use super::attempts::{self, Failure};
+use super::liveness::{STALL_AFTER, Stall};
 use super::{
     CODE_OK, CONNECT_TIMEOUT, PEER_IDLE, PEER_QUEUE, Shared, TransportError, is_tls_alert,
 };
 use crate::message::Message;
-use crate::tls::PEER_NAME;
 use crate::transport::stats::Counters;
-use crate::wire;
+use crate::wire::{self, WireError};
+
+/// A message encoded once, for every peer it goes to (cloning it clones a
+/// reference to the bytes).
+#[derive(Debug, Clone)]
+pub(super) struct Frame {
+    bytes: Bytes,
+    /// A SWIM packet: sent as a datagram when it fits.
+    swim: bool,
+}
+
+impl Frame {
+    pub(super) fn encode(message: &Message) -> Result<Frame, WireError> {
+        Ok(Frame {
+            bytes: Bytes::from(wire::encode(message)?),
+            swim: matches!(message, Message::Swim(_)),
+        })
+    }
+}
 
 pub(super) struct Peer {
     addr: SocketAddr,
-    queue: mpsc::Sender<Message>,
+    queue: mpsc::Sender<Frame>,
     /// The connection this node opened to the peer, if any. Locked while
     /// connecting, so the peer task and sync sessions share one attempt.
     connection: tokio::sync::Mutex<Option<Connection>>,
     /// Sync sessions open with this peer (they keep it from retiring).
     sessions: AtomicUsize,
     task: Mutex<Option<JoinHandle<()>>>,
+    /// Whether the cached connection stalled (see [`Stall`]).
+    stall: Mutex<Stall>,
+    /// Signalled when the peer reached this node anew (a connection from
+    /// it): a connection attempt in progress starts again at once.
+    reached: Notify,
 }
 
 impl Peer {
@@ -41,6 +66,8 @@ impl Peer {
             connection: tokio::sync::Mutex::new(None),
             sessions: AtomicUsize::new(0),
             task: Mutex::new(None),
+            stall: Mutex::new(Stall::default()),
+            reached: Notify::new(),
         });
         let task = shared
             .runtime
@@ -49,11 +76,8 @@ impl Peer {
         peer
     }
 
-    pub(super) fn try_send(
-        &self,
-        message: Message,
-    ) -> Result<(), mpsc::error::TrySendError<Message>> {
-        self.queue.try_send(message)
+    pub(super) fn try_send(&self, frame: Frame) -> Result<(), mpsc::error::TrySendError<Frame>> {
+        self.queue.try_send(frame)
     }
 
     /// Waits for the peer task to end (after the transport started closing).
@@ -68,7 +92,6 @@ impl Peer {
         }
     }
 
-    /// The live connection to the peer, opening one if there is none.
     /// The round-trip time QUIC measures on the connection to the peer, if
     /// one is open (and not being replaced right now).
     pub(super) fn rtt(&self) -> Option<std::time::Duration> {
@@ -79,20 +102,60 @@ impl Peer {
             .map(Connection::rtt)
     }
 
+    /// The live connection to the peer, opening one if there is none. A
+    /// stalled one is closed and replaced (see [`Stall`]).
     pub(super) async fn connection(&self, shared: &Shared) -> Result<Connection, TransportError> {
         let mut cached = self.connection.lock().await;
         if let Some(connection) = cached.as_ref()
             && connection.close_reason().is_none()
         {
-            return Ok(connection.clone());
+            if !self.stalled(connection) {
+                return Ok(connection.clone());
+            }
+            debug!(peer = %self.addr, "connection to peer stalled (nothing received for {STALL_AFTER:?} after sending); connecting anew");
+            // Closed, not left to deliver what it holds once the path is
+            // back: sync sessions on the new connection fetch the same
+            // versions, and both at once doubled the bytes after a heal.
+            connection.close(CODE_OK, b"stalled");
         }
         *cached = None;
         if shared.is_closing() {
             return Err(TransportError::Closed);
         }
-        let connection = connect(shared, self.addr).await?;
+        let connection = connect(shared, self.addr, &self.reached).await?;
+        // Watched from now (its age too, see `is_fresh`); new, so not stalled.
+        let _ = self.stalled(&connection);
         *cached = Some(connection.clone());
         Ok(connection)
+    }
+
+    /// Whether `connection` (the cached one) stalled, by its counters now.
+    fn stalled(&self, connection: &Connection) -> bool {
+        let stats = connection.stats();
+        self.stall
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .observe(
+                connection.stable_id(),
+                stats.udp_rx.datagrams,
+                stats.udp_tx.datagrams,
+                Instant::now(),
+            )
+    }
+
+    /// Whether `connection` (the cached one) was made less than a second
+    /// ago (see [`Stall::is_fresh`]).
+    pub(super) fn is_fresh(&self, connection: &Connection) -> bool {
+        self.stall
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_fresh(connection.stable_id(), Instant::now())
+    }
+
+    /// The peer opened a connection to this node: if this node is
+    /// connecting to it, it starts again at once.
+    pub(super) fn reached_us(&self) {
+        self.reached.notify_waiters();
     }
 
     /// Closes the cached connection, so the next message opens a new one.
@@ -113,7 +176,7 @@ impl Peer {
 
     /// Removes the peer from the map if nothing is queued and no sync
     /// session is open; true if it did (the task then ends).
-    fn retire_if_idle(self: &Arc<Self>, shared: &Shared, queue: &mpsc::Receiver<Message>) -> bool {
+    fn retire_if_idle(self: &Arc<Self>, shared: &Shared, queue: &mpsc::Receiver<Frame>) -> bool {
         let mut peers = shared.peers();
         if !queue.is_empty() || self.sessions.load(Ordering::SeqCst) > 0 {
             return false;
@@ -155,17 +218,17 @@ impl Drop for Session {
 /// The peer task: takes messages off the queue and sends them until the
 /// peer retires (idle) or the transport closes; then lets the in-flight
 /// streams finish and closes the connection.
-async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Message>) {
+async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Frame>) {
     let mut shutdown = shared.shutdown.subscribe();
     let mut outbox: Option<Outbox> = None;
     let mut closing = false;
     loop {
-        let message = if closing {
+        let frame = if closing {
             // The queue is closed: drain what was sent before close().
             queue.recv().await
         } else {
             tokio::select! {
-                message = queue.recv() => message,
+                frame = queue.recv() => frame,
                 () = tokio::time::sleep(PEER_IDLE) => {
                     if peer.retire_if_idle(&shared, &queue) {
                         debug!(peer = %peer.addr, "peer idle; closing its connection");
@@ -186,7 +249,7 @@ async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Mes
                 }
             }
         };
-        let Some(message) = message else { break };
+        let Some(frame) = frame else { break };
         let connection = if closing {
             // Deliver what is queued on a live connection; no new ones.
             peer.open_connection().await.ok_or(TransportError::Closed)
@@ -194,7 +257,7 @@ async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Mes
             peer.connection(&shared).await
         };
         match connection {
-            Ok(connection) => deliver(&shared, peer.addr, &connection, message, &mut outbox).await,
+            Ok(connection) => deliver(&shared, peer.addr, &connection, frame, &mut outbox).await,
             Err(error) => {
                 let mut dropped = 1;
                 while queue.try_recv().is_ok() {
@@ -265,31 +328,23 @@ impl Outbox {
     }
 }
 
-/// Sends one message on `connection`: SWIM packets as a datagram when they
+/// Sends one frame on `connection`: SWIM packets as a datagram when they
 /// fit, everything else (and SWIM packets too large for a datagram) on the
 /// peer's stream (see [`Outbox`]), opened on first use.
 async fn deliver(
     shared: &Arc<Shared>,
     addr: SocketAddr,
     connection: &Connection,
-    message: Message,
+    Frame { bytes: frame, swim }: Frame,
     outbox: &mut Option<Outbox>,
 ) {
     let counters = &shared.counters;
-    let frame = match wire::encode(&message) {
-        Ok(frame) => Bytes::from(frame),
-        Err(error) => {
-            Counters::add(&counters.dropped, 1);
-            warn!(peer = %addr, %error, "cannot encode a message; dropping it");
-            return;
-        }
+    let fits = || {
+        connection
+            .max_datagram_size()
+            .is_some_and(|max| frame.len() <= max)
     };
-    let is_swim = matches!(message, Message::Swim(_));
-    drop(message);
-    let fits = connection
-        .max_datagram_size()
-        .is_some_and(|max| frame.len() <= max);
-    if is_swim && fits {
+    if swim && fits() {
         match connection.send_datagram(frame.clone()) {
             Ok(()) => {
                 counters.sent(frame.len());
@@ -344,22 +399,27 @@ async fn deliver(
 
 /// Opens a connection to `addr` within [`CONNECT_TIMEOUT`]; a refused
 /// handshake (for example a certificate from another CA) is logged at warn.
-async fn connect(shared: &Shared, addr: SocketAddr) -> Result<Connection, TransportError> {
+async fn connect(
+    shared: &Shared,
+    addr: SocketAddr,
+    reached: &Notify,
+) -> Result<Connection, TransportError> {
     let counters = &shared.counters;
     let failed = || Counters::add(&counters.connect_failures, 1);
-    let connecting = shared.endpoint.connect(addr, PEER_NAME).map_err(|source| {
-        failed();
-        debug!(peer = %addr, error = %source, "cannot connect to peer");
-        TransportError::Connect { addr, source }
-    })?;
+    let connecting = attempts::first_connected(&shared.endpoint, addr, reached);
     match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+        Ok(Err(Failure::Start(source))) => {
+            failed();
+            debug!(peer = %addr, error = %source, "cannot connect to peer");
+            Err(TransportError::Connect { addr, source })
+        }
         Ok(Ok(connection)) => {
             Counters::add(&counters.connections_opened, 1);
             debug!(peer = %addr, "connected to peer");
             tokio::spawn(watch(addr, connection.clone()));
             Ok(connection)
         }
-        Ok(Err(source)) => {
+        Ok(Err(Failure::Handshake(source))) => {
             failed();
             match &source {
                 ConnectionError::TimedOut => {
