@@ -115,7 +115,8 @@ impl Peer {
             debug!(peer = %self.addr, "connection to peer stalled (nothing received for {STALL_AFTER:?} after sending); connecting anew");
             // Closed, not left to deliver what it holds once the path is
             // back: sync sessions on the new connection fetch the same
-            // versions, and both at once doubled the bytes after a heal.
+            // versions, so both at once made a 10-node heal slower (and
+            // keep-alives would hold a healed one open for good).
             connection.close(CODE_OK, b"stalled");
         }
         *cached = None;
