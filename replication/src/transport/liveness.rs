@@ -101,18 +101,18 @@ impl Stall {
     ) -> bool {
         if self.connection != Some(connection) {
             *self = Stall {
-                first_seen: Some(now),
-                ..Stall::default()
-            };
-        }
-        if self.connection != Some(connection) || received != self.received {
-            *self = Stall {
                 connection: Some(connection),
                 received,
                 sent_then: sent,
                 quiet_since: None,
-                first_seen: self.first_seen,
+                first_seen: Some(now),
             };
+            return false;
+        }
+        if received != self.received {
+            self.received = received;
+            self.sent_then = sent;
+            self.quiet_since = None;
             return false;
         }
         if sent == self.sent_then {
