@@ -17,6 +17,7 @@ mod sim;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
+use patina_replication::core::Config;
 use sim::{Class, Scenario, Sim, Stats, check};
 
 /// Small-cluster seeds in a default run, split over the `small_*` tests.
@@ -212,6 +213,32 @@ fn membership(seed: u64) -> Result<(String, Stats), String> {
     ))
 }
 
+/// A cluster of 30 nodes with the default settings (sized for a
+/// handful), started one node after another as a fleet is: every node
+/// comes to see every other up within seconds of the last start, not only
+/// once each member came to probe it (up to half a minute).
+fn membership_beyond_the_configured_size(seed: u64) -> Result<(String, Stats), String> {
+    let mut scenario = Scenario::new(Class::Large, seed);
+    scenario.nodes = 30;
+    scenario.writes = 0;
+    scenario.faults = sim::scenario::Faults::none();
+    scenario.config = Config::default();
+    let mut sim = Sim::new(scenario);
+    for i in 1..30 {
+        sim.crash_restart(i, Duration::from_millis(100 * i as u64));
+    }
+    let joined = run_until(
+        &mut sim,
+        Duration::from_secs(15),
+        "all up",
+        check::membership_converged,
+    )?;
+    Ok((
+        format!("30 nodes: all up after {joined:?}"),
+        sim.stats.clone(),
+    ))
+}
+
 #[test]
 fn membership_converges_and_leaving_is_seen() {
     let seeds = seeds(0, 1, 150);
@@ -219,5 +246,15 @@ fn membership_converges_and_leaving_is_seen() {
         "membership_converges_and_leaving_is_seen",
         &seeds,
         membership,
+    );
+}
+
+#[test]
+fn membership_converges_beyond_the_configured_cluster_size() {
+    let seeds = seeds(0, 1, 300);
+    for_seeds(
+        "membership_converges_beyond_the_configured_cluster_size",
+        &seeds,
+        membership_beyond_the_configured_size,
     );
 }

@@ -90,8 +90,19 @@ impl AntiEntropy {
         }
     }
 
-    fn slots(&self) -> usize {
-        self.peers.saturating_sub(self.open.len())
+    /// Free session slots at `now`. A session still unanswered after its
+    /// grace holds none: the transport drops a first answer that late (a
+    /// peer across a partition that just healed would otherwise stream
+    /// what the sessions opened since fetch), so it will bring nothing,
+    /// and waiting for it to end (a connection attempt across a partition
+    /// can take seconds) would hold back the sessions that do.
+    fn slots(&self, now: Instant) -> usize {
+        let holding = self
+            .open
+            .values()
+            .filter(|s| s.frames > 0 || now < s.opened + self.grace())
+            .count();
+        self.peers.saturating_sub(holding)
     }
 
     /// When [`AntiEntropy::poll`] or [`AntiEntropy::expire`] has work.
@@ -122,9 +133,6 @@ impl AntiEntropy {
     /// sessions with peers holding the same versions would each stream all
     /// of them.
     fn free_at(&self) -> Option<Instant> {
-        if self.slots() == 0 {
-            return None;
-        }
         let mut at = None;
         for session in self.open.values() {
             if session.brought_data {
@@ -135,7 +143,8 @@ impl AntiEntropy {
             }
         }
         // A time already past when nothing holds sessions back.
-        Some(at.unwrap_or(self.round_at))
+        let at = at.unwrap_or(self.round_at);
+        (self.slots(at) > 0).then_some(at)
     }
 
     /// How long an unanswered session counts as fetching.
@@ -389,7 +398,9 @@ mod tests {
         let second = ae.poll(first, &up, true, &mut rng);
         assert_eq!(second.len(), 1);
         assert_ne!(opened[0], second[0]);
-        // The round is done, and the next finds no free slot.
+        // The round is done, and the next finds no free slot (both
+        // answered: see the next test for sessions that never do).
+        ae.received(second[0], false);
         assert!(ae.poll(first, &up, true, &mut rng).is_empty());
         assert!(ae.deadline() > Some(first));
         let next = first + Duration::from_secs(2);
@@ -438,6 +449,29 @@ mod tests {
         assert!(ae.poll(now, &[], true, &mut rng).is_empty());
         let later = now + ae.grace();
         assert_eq!(ae.poll(later, &[], true, &mut rng), vec![addr(2)]);
+    }
+
+    #[test]
+    fn sessions_unanswered_past_their_grace_hold_no_slot() {
+        let (mut ae, mut rng, now) = setup();
+        ae.prioritize(addr(1), now);
+        assert_eq!(ae.poll(now, &[], true, &mut rng), vec![addr(1)]);
+        let second = now + ae.grace();
+        ae.prioritize(addr(2), second);
+        assert_eq!(ae.poll(second, &[], true, &mut rng), vec![addr(2)]);
+        // Both still open (connecting across a partition, say), neither
+        // answered: a third holder of what this node lacks is not held
+        // back by them once their grace is over.
+        ae.prioritize(addr(3), second);
+        assert!(ae.poll(second, &[], true, &mut rng).is_empty());
+        let third = second + ae.grace();
+        assert_eq!(ae.poll(third, &[], true, &mut rng), vec![addr(3)]);
+        assert_eq!(ae.open_sessions(), 3);
+        // One that answers holds its slot again.
+        ae.received(addr(1), false);
+        ae.received(addr(3), false);
+        ae.prioritize(addr(4), third);
+        assert!(ae.poll(third + ae.grace(), &[], true, &mut rng).is_empty());
     }
 
     #[test]

@@ -74,6 +74,15 @@ impl Config {
     pub fn for_cluster_size(cluster_size: NonZeroU32) -> Config {
         let mut swim = foca::Config::new_lan(cluster_size);
         swim.max_packet_size = NonZeroUsize::new(SWIM_MAX_PACKET).unwrap_or(NonZeroUsize::MIN);
+        // Membership's own anti-entropy: every 5 s (foca's LAN profile:
+        // 30 s) a node asks a random member for the members it knows. News
+        // of a member is gossiped a bounded number of times, and at 30
+        // nodes started one after another some missed it and saw a member
+        // up only when it came to probe them, up to half a minute later.
+        swim.periodic_announce = Some(foca::PeriodicParams {
+            frequency: Duration::from_secs(5),
+            num_members: NonZeroUsize::MIN,
+        });
         Config {
             direct_broadcast_limit: 32,
             fanout: 3,

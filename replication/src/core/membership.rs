@@ -3,6 +3,7 @@
 //! and the member view the node exposes.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use foca::{Notification, OwnedNotification, Runtime, Timer};
@@ -29,6 +30,22 @@ impl Runtime<NodeId> for Outbox {
     fn submit_after(&mut self, event: Timer<NodeId>, after: Duration) {
         self.timers.push((after, event));
     }
+}
+
+/// foca's settings for a cluster of `size` active members (this node
+/// included): as it grows, an update rides on more messages and a suspect
+/// has longer to refute, as foca's LAN profile for that size says; never
+/// less than `base` gives. `base` alone is sized for a handful of nodes:
+/// at 30, a member up then reached most members but not all, and those
+/// missed learned of it only when it came to probe them, one member a
+/// second.
+pub(crate) fn swim_for_size(base: &foca::Config, size: usize) -> foca::Config {
+    let size = NonZeroU32::new(u32::try_from(size).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN);
+    let lan = foca::Config::new_lan(size);
+    let mut config = base.clone();
+    config.max_transmissions = base.max_transmissions.max(lan.max_transmissions);
+    config.suspect_to_down_after = base.suspect_to_down_after.max(lan.suspect_to_down_after);
+    config
 }
 
 /// How this node sees a member.
@@ -119,6 +136,19 @@ mod tests {
     use patina_store::SiteId;
 
     use super::*;
+
+    #[test]
+    fn swim_settings_grow_with_the_cluster_never_below_the_base() {
+        let base = foca::Config::new_lan(NonZeroU32::new(8).unwrap_or(NonZeroU32::MIN));
+        let small = swim_for_size(&base, 3);
+        assert_eq!(small.max_transmissions, base.max_transmissions);
+        assert_eq!(small.suspect_to_down_after, base.suspect_to_down_after);
+        let large = swim_for_size(&base, 30);
+        assert!(large.max_transmissions > base.max_transmissions);
+        assert!(large.suspect_to_down_after > base.suspect_to_down_after);
+        assert_eq!(large.probe_period, base.probe_period);
+        assert_eq!(large.max_packet_size, base.max_packet_size);
+    }
 
     #[test]
     fn outbox_collects_in_order() {

@@ -17,7 +17,7 @@ use super::apply::ApplyQueue;
 use super::broadcast::{BroadcastQueue, Transmit, choose};
 use super::chunk::chunk_versions;
 use super::config::Config;
-use super::membership::{Event, Member, MemberState, Outbox};
+use super::membership::{Event, Member, MemberState, Outbox, swim_for_size};
 use super::reassembly::{Insert, Reassembly, Source};
 use super::recontact::Recontact;
 use super::timers::Timers;
@@ -75,6 +75,8 @@ pub struct Node {
     config: Config,
     rng: SmallRng,
     swim: Swim,
+    /// What of foca's settings follows the cluster's size, as applied.
+    swim_scale: SwimScale,
     outbox: Outbox,
     timers: Timers<foca::Timer<NodeId>>,
     left: bool,
@@ -123,10 +125,8 @@ impl Node {
         let mut rng = SmallRng::seed_from_u64(seed);
         let swim_rng = SmallRng::from_rng(&mut rng);
         let recontact = Recontact::new(config.recontact_fast, config.recontact_doubling, now);
-        // The node announces to members seen down itself, on its own
-        // schedule (foca's is a fixed period).
-        let mut swim_config = config.swim.clone();
-        swim_config.periodic_announce_to_down_members = None;
+        let swim_config = swim_config(&config, 0);
+        let swim_scale = SwimScale::of(&swim_config);
         let swim = Foca::new(id, swim_config, swim_rng, PostcardCodec);
         let holdings = Holdings::from_state(&have);
         let anti_entropy = AntiEntropy::new(&config, &mut rng, now);
@@ -140,6 +140,7 @@ impl Node {
             anti_entropy,
             rng,
             swim,
+            swim_scale,
             outbox: Outbox::default(),
             timers: Timers::new(),
             left: false,
@@ -732,6 +733,57 @@ impl Node {
             if let Some(event) = Event::from_notification(&notification) {
                 self.events.push_back(event);
             }
+            if matches!(
+                notification,
+                OwnedNotification::MemberUp(_) | OwnedNotification::MemberDown(_)
+            ) {
+                self.rescale_swim();
+            }
+        }
+    }
+
+    /// Fits foca's settings to the number of active members.
+    fn rescale_swim(&mut self) {
+        let wanted = swim_config(&self.config, self.swim.num_members());
+        let scale = SwimScale::of(&wanted);
+        if scale == self.swim_scale {
+            return;
+        }
+        match self.swim.set_config(wanted) {
+            Ok(()) => {
+                tracing::debug!(
+                    members = self.swim.num_members(),
+                    ?scale,
+                    "SWIM settings rescaled"
+                );
+                self.swim_scale = scale;
+            }
+            Err(error) => tracing::warn!(%error, "SWIM settings not rescaled"),
+        }
+    }
+}
+
+/// foca's settings with `members` other active members.
+fn swim_config(config: &Config, members: usize) -> foca::Config {
+    let mut swim = swim_for_size(&config.swim, members + 1);
+    // The node announces to members seen down itself, on its own schedule
+    // (foca's is a fixed period).
+    swim.periodic_announce_to_down_members = None;
+    swim
+}
+
+/// The settings [`swim_for_size`] changes (foca's config has no equality).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SwimScale {
+    max_transmissions: std::num::NonZeroU8,
+    suspect_to_down_after: Duration,
+}
+
+impl SwimScale {
+    fn of(config: &foca::Config) -> SwimScale {
+        SwimScale {
+            max_transmissions: config.max_transmissions,
+            suspect_to_down_after: config.suspect_to_down_after,
         }
     }
 }

@@ -345,8 +345,10 @@ impl Transport {
             // Counted under the lock, so the peer cannot retire meanwhile.
             peer::Session::new(peer.clone())
         };
+        // From before connecting: the core waits that long in all.
+        let answer_by = tokio::time::Instant::now() + SYNC_ANSWER_TIMEOUT;
         let connection = session.peer().connection(shared).await?;
-        SyncClient::open(shared.clone(), session, connection, request).await
+        SyncClient::open(shared.clone(), session, connection, request, answer_by).await
     }
 
     /// Stops sending and accepting, gives in-flight messages and the

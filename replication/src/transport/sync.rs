@@ -7,7 +7,7 @@ use std::sync::Arc;
 use quinn::{Connection, RecvStream, SendStream};
 
 use super::peer::Session;
-use super::{CODE_ABANDONED, SYNC_ANSWER_TIMEOUT, Shared, TransportError};
+use super::{CODE_ABANDONED, Shared, TransportError};
 use crate::message::Message;
 use crate::sync::SyncState;
 use crate::wire;
@@ -38,9 +38,15 @@ impl SyncClient {
         session: Session,
         connection: Connection,
         request: SyncState,
+        answer_by: tokio::time::Instant,
     ) -> Result<SyncClient, TransportError> {
         let peer = super::canonical(connection.remote_address());
-        let answer_by = tokio::time::Instant::now() + SYNC_ANSWER_TIMEOUT;
+        // Connecting took the whole wait (a peer just back from a
+        // partition): the core has moved on to another peer, which streams
+        // what this one would.
+        if tokio::time::Instant::now() >= answer_by {
+            return Err(TransportError::NoAnswer { addr: peer });
+        }
         let (mut send, recv) = connection
             .open_bi()
             .await
@@ -67,7 +73,8 @@ impl SyncClient {
 
     /// The next frame the peer sent, `None` once it finished the stream.
     /// A peer that abandons the session (or a lost connection), or sends no
-    /// first frame within [`SYNC_ANSWER_TIMEOUT`], is an error.
+    /// first frame within [`super::SYNC_ANSWER_TIMEOUT`] of asking to open
+    /// the session (connecting included), is an error.
     pub async fn next(&mut self) -> Result<Option<Message>, TransportError> {
         let read = wire::read_frame_sized(&mut self.recv);
         let frame = match self.answer_by.take() {
