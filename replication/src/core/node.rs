@@ -693,6 +693,7 @@ impl Node {
         for (after, timer) in outbox.timers {
             self.timers.schedule(now + after, timer);
         }
+        let mut members_changed = false;
         for notification in outbox.notifications {
             match &notification {
                 OwnedNotification::Idle if !self.left => {
@@ -709,11 +710,13 @@ impl Node {
                     // A new member, or one back from a partition or a
                     // restart: whatever either side lacks, fetch it now.
                     self.anti_entropy.prioritize(id.addr, now);
+                    members_changed = true;
                 }
                 OwnedNotification::MemberDown(id) => {
                     tracing::info!(%id, "member down");
                     self.recontact.lost(now);
                     self.recontact_at = Some(now + self.config.recontact_fast);
+                    members_changed = true;
                 }
                 OwnedNotification::Rename(old, new) => {
                     tracing::debug!(%old, %new, "member renamed")
@@ -733,12 +736,9 @@ impl Node {
             if let Some(event) = Event::from_notification(&notification) {
                 self.events.push_back(event);
             }
-            if matches!(
-                notification,
-                OwnedNotification::MemberUp(_) | OwnedNotification::MemberDown(_)
-            ) {
-                self.rescale_swim();
-            }
+        }
+        if members_changed {
+            self.rescale_swim();
         }
     }
 
