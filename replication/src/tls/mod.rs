@@ -59,15 +59,18 @@ pub const PEER_NAME: &str = "patina-peer";
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Keep-alive interval, well below the idle timeout.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(3);
-/// Unidirectional streams a peer may have open at once (one per message).
-/// quinn allocates the state of every stream a peer may open when the
-/// connection opens, in one hash table with [`MAX_BI_STREAMS`]: with 1024
-/// it took about 100 KB per connection, and a node holds two connections
-/// per peer. 384 cut idle RSS at 30 nodes by 1.4 MB per node with the same
-/// write throughput and replication lag (README, cluster bench).
-pub const MAX_UNI_STREAMS: u32 = 384;
-/// Bidirectional streams a peer may have open at once (one per sync session).
-pub const MAX_BI_STREAMS: u32 = 64;
+/// Unidirectional streams a peer may have open at once: the one its
+/// messages travel on (see `transport::peer`), a replacement while a
+/// failed one is being reset, and liveness probes. quinn allocates the
+/// state of every stream a peer may open when the connection opens (with
+/// 1024, about 100 KB per connection, and a node holds two connections per
+/// peer), so the limits are what the protocol uses plus headroom; a peer
+/// beyond them waits for a stream to end, it is not refused.
+pub const MAX_UNI_STREAMS: u32 = 16;
+/// Bidirectional streams a peer may have open at once: one per sync
+/// session, and a node opens at most one session per peer at a time (one
+/// that timed out may still be ending).
+pub const MAX_BI_STREAMS: u32 = 8;
 /// Bytes a peer may send on one stream ahead of our reading.
 pub const STREAM_RECEIVE_WINDOW: u32 = 2 * 1024 * 1024;
 /// Bytes a peer may send on one connection ahead of our reading.
