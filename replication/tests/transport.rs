@@ -162,6 +162,51 @@ async fn many_messages_arrive_in_both_directions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_answers_on_the_connection_opened_to_it() {
+    let (a, mut a_rx) = node(&PeerTls::Insecure);
+    let (b, mut b_rx) = node(&PeerTls::Insecure);
+    a.send(b.local_addr(), Message::Swim(vec![1]));
+    assert_eq!(next_message(&mut b_rx).await.1, Message::Swim(vec![1]));
+
+    // b's datagrams, stream frames and sync session all go on a's connection.
+    b.send(a.local_addr(), Message::Swim(vec![2]));
+    let broadcast = Message::Broadcast(vec![chunk(2, 1, vec![2; 10])]);
+    b.send(a.local_addr(), broadcast.clone());
+    assert_eq!(
+        next_message(&mut a_rx).await,
+        (b.local_addr(), Message::Swim(vec![2]))
+    );
+    assert_eq!(next_message(&mut a_rx).await, (b.local_addr(), broadcast));
+    let mut client = b
+        .open_sync(a.local_addr(), SyncState::default())
+        .await
+        .expect("opens");
+    let Inbound::Sync {
+        from, mut reply, ..
+    } = next(&mut a_rx).await
+    else {
+        panic!("expected a sync session");
+    };
+    assert_eq!(from, b.local_addr());
+    let answer = Message::SyncChunks(vec![chunk(1, 1, vec![])]);
+    reply.send(&answer).await.expect("answers");
+    reply.finish().await;
+    assert_eq!(
+        within("the answer", client.next()).await.expect("reads"),
+        Some(answer)
+    );
+    assert_eq!(within("the end", client.next()).await.expect("reads"), None);
+
+    let (a_stats, b_stats) = (a.stats(), b.stats());
+    assert_eq!(a_stats.connections_opened, 1, "{a_stats:?}");
+    assert_eq!(b_stats.connections_opened, 0, "{b_stats:?}");
+    assert_eq!(a_stats.open_connections, 1, "{a_stats:?}");
+    assert_eq!(b_stats.open_connections, 1, "{b_stats:?}");
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_session_streams_many_frames_and_ends() {
     let (a, _a_rx) = node(&PeerTls::Insecure);
     let (b, mut b_rx) = node(&PeerTls::Insecure);

@@ -1,4 +1,6 @@
-//! Inbound: accepting connections and reading what peers send on them.
+//! Inbound: accepting connections and reading what peers send on them, on
+//! accepted connections and on those this node opened alike (a peer sends
+//! on whichever connection the two share, see [`super::peer`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,13 +67,39 @@ async fn serve_connection(shared: Arc<Shared>, incoming: Incoming, inbound: mpsc
     };
     Counters::add(&shared.counters.connections_accepted, 1);
     debug!(peer = %remote, "peer connected");
-    tokio::join!(
-        read_datagrams(&shared, &connection, &inbound),
-        accept_uni_streams(&shared, &connection, &inbound),
-        accept_bi_streams(&shared, &connection, &inbound),
-    );
+    shared.accepted().insert(remote, connection.clone());
+    serve(&shared, &connection, &inbound).await;
+    shared.forget_accepted(remote, &connection);
     let reason = connection.close_reason();
     debug!(peer = %remote, reason = ?reason, "peer connection ended");
+}
+
+/// Reads what the peer sends on a connection this node opened until it
+/// ends, then logs how it ended. A peer that refuses our certificate may
+/// do so only after our side of the handshake completed, so the refusal
+/// shows here rather than when connecting.
+pub(super) async fn serve_opened(shared: Arc<Shared>, addr: SocketAddr, connection: Connection) {
+    // None once the transport stopped accepting: nothing to read for.
+    if let Some(inbound) = shared.inbound.upgrade() {
+        serve(&shared, &connection, &inbound).await;
+    }
+    let reason = connection.closed().await;
+    match &reason {
+        ConnectionError::ConnectionClosed(close) if is_tls_alert(close.error_code) => {
+            warn!(peer = %addr, error = %reason, "peer refused our connection (TLS); is our certificate signed by its CA?");
+        }
+        ConnectionError::LocallyClosed => {}
+        _ => debug!(peer = %addr, error = %reason, "connection to peer ended"),
+    }
+}
+
+/// Reads a connection's datagrams and streams until it ends.
+async fn serve(shared: &Arc<Shared>, connection: &Connection, inbound: &mpsc::Sender<Inbound>) {
+    tokio::join!(
+        read_datagrams(shared, connection, inbound),
+        accept_uni_streams(shared, connection, inbound),
+        accept_bi_streams(shared, connection, inbound),
+    );
 }
 
 fn from(connection: &Connection) -> SocketAddr {

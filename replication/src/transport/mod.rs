@@ -14,8 +14,10 @@
 //! # Outbound
 //! [`Transport::send`] never blocks and never waits: it encodes the message
 //! (once for all its peers, with [`Transport::send_to_all`]) and puts the
-//! frame on the peer's bounded queue, served by one task per peer that connects
-//! (within [`CONNECT_TIMEOUT`]) and keeps one connection. A full queue, an
+//! frame on the peer's bounded queue, served by one task per peer that keeps
+//! one connection: the one the peer opened to this node if any, else one
+//! it opens (within [`CONNECT_TIMEOUT`]), so two nodes share one
+//! connection (two only when both connected at once). A full queue, an
 //! unreachable peer or a lost connection drops the message, with a log line
 //! and a count in [`TransportStats::dropped`]: gossip tolerates loss and
 //! anti-entropy repairs it. A failed connection leaves the cache and is
@@ -23,15 +25,15 @@
 //! nothing received for a second: a partition, see [`liveness`]), whose
 //! backed-off loss probes would hold every later packet long after the
 //! path is back; and a connection attempt still unanswered after a short
-//! while is joined by a fresh one (see [`attempts`]). A peer task that
-//! stays idle for
-//! [`PEER_IDLE`] closes its connection and ends.
+//! while is joined by a fresh one (see [`attempts`]). A peer task ends
+//! once neither side used the connection for [`PEER_IDLE`], and closes it
+//! if it opened it.
 //!
 //! # Inbound
-//! Every accepted connection gets a task reading its datagrams, and one
-//! task per stream. Decoded messages go to the bounded [`Inbound`] channel
-//! with `send().await`, so a slow consumer slows the peers down (QUIC flow
-//! control) instead of losing messages. A frame that does not decode is
+//! Every connection, accepted or opened, gets a task reading its
+//! datagrams, and one task per stream. Decoded messages go to the bounded
+//! [`Inbound`] channel with `send().await`, so a slow consumer slows the
+//! peers down (QUIC flow control) instead of losing messages. A frame that does not decode is
 //! logged and its datagram or stream dropped; the connection stays.
 //!
 //! `from` in [`Inbound`] is the connection's remote UDP address, which is
@@ -75,7 +77,8 @@ pub const INBOUND_QUEUE: usize = 1024;
 /// How long [`Transport::close`] waits for in-flight messages and for the
 /// connections to close.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// A peer with nothing to send for this long loses its connection and task.
+/// A peer with nothing sent either way for this long loses its task (and
+/// the connection, if this node opened it).
 pub const PEER_IDLE: Duration = Duration::from_secs(60);
 /// How long a sync session may wait for the peer's first frame: as long as
 /// the core waits for it before opening another (one sync interval, 1 s by
@@ -165,6 +168,12 @@ struct Shared {
     /// Where per-peer tasks are spawned, so `send` works from any thread.
     runtime: tokio::runtime::Handle,
     peers: Mutex<HashMap<SocketAddr, Arc<Peer>>>,
+    /// The connections peers opened to this node, by their address: a
+    /// peer's messages go on one of these when there is one.
+    accepted: Mutex<HashMap<SocketAddr, quinn::Connection>>,
+    /// Where connections this node opened deliver what peers send on them;
+    /// weak, so dropping the receiver still stops the transport.
+    inbound: mpsc::WeakSender<Inbound>,
     counters: Counters,
     /// Becomes true when [`Transport::close`] starts.
     shutdown: watch::Sender<bool>,
@@ -173,6 +182,30 @@ struct Shared {
 impl Shared {
     fn peers(&self) -> MutexGuard<'_, HashMap<SocketAddr, Arc<Peer>>> {
         self.peers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn accepted(&self) -> MutexGuard<'_, HashMap<SocketAddr, quinn::Connection>> {
+        self.accepted.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The open connection `addr` made to this node, if any.
+    fn accepted_from(&self, addr: SocketAddr) -> Option<quinn::Connection> {
+        self.accepted()
+            .get(&addr)
+            .filter(|connection| connection.close_reason().is_none())
+            .cloned()
+    }
+
+    /// `connection` from `addr` ended: forgotten, unless a newer one took
+    /// its place.
+    fn forget_accepted(&self, addr: SocketAddr, connection: &quinn::Connection) {
+        let mut accepted = self.accepted();
+        if accepted
+            .get(&addr)
+            .is_some_and(|known| known.stable_id() == connection.stable_id())
+        {
+            accepted.remove(&addr);
+        }
     }
 
     fn is_closing(&self) -> bool {
@@ -218,15 +251,17 @@ impl Transport {
         }
 
         let (shutdown, _) = watch::channel(false);
+        let (inbound, receiver) = mpsc::channel(INBOUND_QUEUE);
         let shared = Arc::new(Shared {
             endpoint,
             local_addr,
             runtime,
             peers: Mutex::new(HashMap::new()),
+            accepted: Mutex::new(HashMap::new()),
+            inbound: inbound.downgrade(),
             counters: Counters::default(),
             shutdown,
         });
-        let (inbound, receiver) = mpsc::channel(INBOUND_QUEUE);
         shared
             .runtime
             .spawn(inbound::accept_loop(shared.clone(), inbound));

@@ -1,8 +1,11 @@
 //! Outbound: one task per peer, serving the peer's bounded queue over one
-//! connection it opens and keeps.
+//! connection it keeps: the one the peer opened to this node if there is
+//! one, else one it opens. One connection per pair of nodes, not one per
+//! direction: each costs each end about 35 KB (QUIC state, keys, tasks)
+//! and keep-alives.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -14,9 +17,7 @@ use tracing::{debug, warn};
 
 use super::attempts::{self, Failure};
 use super::liveness::{STALL_AFTER, Stall};
-use super::{
-    CODE_OK, CONNECT_TIMEOUT, PEER_IDLE, PEER_QUEUE, Shared, TransportError, is_tls_alert,
-};
+use super::{CODE_OK, CONNECT_TIMEOUT, PEER_IDLE, PEER_QUEUE, Shared, TransportError, inbound};
 use crate::message::Message;
 use crate::transport::stats::Counters;
 use crate::wire::{self, WireError};
@@ -39,14 +40,25 @@ impl Frame {
     }
 }
 
+/// The connection a peer's messages go on, and who opened it.
+struct Cached {
+    connection: Connection,
+    /// Opened by this node, which closes it when the peer retires; one
+    /// the peer opened is the peer's to close.
+    ours: bool,
+}
+
 pub(super) struct Peer {
     addr: SocketAddr,
     queue: mpsc::Sender<Frame>,
-    /// The connection this node opened to the peer, if any. Locked while
-    /// connecting, so the peer task and sync sessions share one attempt.
-    connection: tokio::sync::Mutex<Option<Connection>>,
+    /// The connection to the peer, if any. Locked while connecting, so the
+    /// peer task and sync sessions share one attempt.
+    connection: tokio::sync::Mutex<Option<Cached>>,
     /// Sync sessions open with this peer (they keep it from retiring).
     sessions: AtomicUsize,
+    /// Stream and datagram frames the peer had sent on the connection when
+    /// this node last looked, to tell whether the peer still uses it.
+    frames_seen: AtomicU64,
     task: Mutex<Option<JoinHandle<()>>>,
     /// Whether the cached connection stalled (see [`Stall`]).
     stall: Mutex<Stall>,
@@ -65,6 +77,7 @@ impl Peer {
             queue,
             connection: tokio::sync::Mutex::new(None),
             sessions: AtomicUsize::new(0),
+            frames_seen: AtomicU64::new(0),
             task: Mutex::new(None),
             stall: Mutex::new(Stall::default()),
             reached: Notify::new(),
@@ -98,15 +111,20 @@ impl Peer {
         let cached = self.connection.try_lock().ok()?;
         cached
             .as_ref()
+            .map(|cached| &cached.connection)
             .filter(|connection| connection.close_reason().is_none())
             .map(Connection::rtt)
     }
 
-    /// The live connection to the peer, opening one if there is none. A
-    /// stalled one is closed and replaced (see [`Stall`]).
-    pub(super) async fn connection(&self, shared: &Shared) -> Result<Connection, TransportError> {
+    /// The live connection to the peer: the cached one, else one the peer
+    /// opened to this node, else a new one. A stalled one is closed and
+    /// replaced (see [`Stall`]).
+    pub(super) async fn connection(
+        &self,
+        shared: &Arc<Shared>,
+    ) -> Result<Connection, TransportError> {
         let mut cached = self.connection.lock().await;
-        if let Some(connection) = cached.as_ref()
+        if let Some(Cached { connection, .. }) = cached.as_ref()
             && connection.close_reason().is_none()
         {
             if !self.stalled(connection) {
@@ -123,10 +141,19 @@ impl Peer {
         if shared.is_closing() {
             return Err(TransportError::Closed);
         }
-        let connection = connect(shared, self.addr, &self.reached).await?;
+        let (connection, ours) = match shared.accepted_from(self.addr) {
+            Some(connection) => {
+                debug!(peer = %self.addr, "sending on the connection the peer opened");
+                (connection, false)
+            }
+            None => (connect(shared, self.addr, &self.reached).await?, true),
+        };
         // Watched from now (its age too, see `is_fresh`); new, so not stalled.
         let _ = self.stalled(&connection);
-        *cached = Some(connection.clone());
+        *cached = Some(Cached {
+            connection: connection.clone(),
+            ours,
+        });
         Ok(connection)
     }
 
@@ -161,8 +188,8 @@ impl Peer {
 
     /// Closes the cached connection, so the next message opens a new one.
     pub(super) async fn drop_connection(&self) {
-        if let Some(connection) = self.connection.lock().await.take() {
-            connection.close(CODE_OK, b"peer restarted");
+        if let Some(cached) = self.connection.lock().await.take() {
+            cached.connection.close(CODE_OK, b"peer restarted");
         }
     }
 
@@ -171,15 +198,32 @@ impl Peer {
         let cached = self.connection.lock().await;
         cached
             .as_ref()
+            .map(|cached| &cached.connection)
             .filter(|connection| connection.close_reason().is_none())
             .cloned()
     }
 
-    /// Removes the peer from the map if nothing is queued and no sync
-    /// session is open; true if it did (the task then ends).
+    /// Whether the peer sent anything on the cached connection since this
+    /// node last asked (or is being connected to right now).
+    fn peer_sent_lately(&self) -> bool {
+        let Ok(cached) = self.connection.try_lock() else {
+            return true;
+        };
+        let Some(cached) = cached.as_ref() else {
+            return false;
+        };
+        let frames = cached.connection.stats().frame_rx;
+        let sent = frames.stream + frames.datagram;
+        self.frames_seen.swap(sent, Ordering::SeqCst) != sent
+    }
+
+    /// Removes the peer from the map if nothing is queued, no sync session
+    /// is open and the peer did not use the connection either; true if it
+    /// did (the task then ends).
     fn retire_if_idle(self: &Arc<Self>, shared: &Shared, queue: &mpsc::Receiver<Frame>) -> bool {
         let mut peers = shared.peers();
-        if !queue.is_empty() || self.sessions.load(Ordering::SeqCst) > 0 {
+        if !queue.is_empty() || self.sessions.load(Ordering::SeqCst) > 0 || self.peer_sent_lately()
+        {
             return false;
         }
         if peers
@@ -272,8 +316,10 @@ async fn run(shared: Arc<Shared>, peer: Arc<Peer>, mut queue: mpsc::Receiver<Fra
     if let Some(outbox) = outbox {
         outbox.finish(peer.addr).await;
     }
-    if let Some(connection) = peer.connection.lock().await.take() {
-        connection.close(CODE_OK, b"");
+    if let Some(cached) = peer.connection.lock().await.take()
+        && cached.ours
+    {
+        cached.connection.close(CODE_OK, b"");
     }
 }
 
@@ -398,10 +444,11 @@ async fn deliver(
     }
 }
 
-/// Opens a connection to `addr` within [`CONNECT_TIMEOUT`]; a refused
-/// handshake (for example a certificate from another CA) is logged at warn.
+/// Opens a connection to `addr` within [`CONNECT_TIMEOUT`] and serves what
+/// the peer sends on it; a refused handshake (for example a certificate
+/// from another CA) is logged at warn.
 async fn connect(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     addr: SocketAddr,
     reached: &Notify,
 ) -> Result<Connection, TransportError> {
@@ -417,7 +464,11 @@ async fn connect(
         Ok(Ok(connection)) => {
             Counters::add(&counters.connections_opened, 1);
             debug!(peer = %addr, "connected to peer");
-            tokio::spawn(watch(addr, connection.clone()));
+            tokio::spawn(inbound::serve_opened(
+                shared.clone(),
+                addr,
+                connection.clone(),
+            ));
             Ok(connection)
         }
         Ok(Err(Failure::Handshake(source))) => {
@@ -435,19 +486,5 @@ async fn connect(
             debug!(peer = %addr, "peer did not answer within {CONNECT_TIMEOUT:?}");
             Err(TransportError::ConnectTimeout { addr })
         }
-    }
-}
-
-/// Logs how an outbound connection ended. A peer that refuses our
-/// certificate may do so only after our side of the handshake completed,
-/// so the refusal shows here rather than in [`connect`].
-async fn watch(addr: SocketAddr, connection: Connection) {
-    let reason = connection.closed().await;
-    match &reason {
-        ConnectionError::ConnectionClosed(close) if is_tls_alert(close.error_code) => {
-            warn!(peer = %addr, error = %reason, "peer refused our connection (TLS); is our certificate signed by its CA?");
-        }
-        ConnectionError::LocallyClosed => {}
-        _ => debug!(peer = %addr, error = %reason, "connection to peer ended"),
     }
 }
