@@ -32,8 +32,8 @@ const GROWTH: u64 = 2 << 20;
 /// to eight per core (in practice one per thread that ever allocated):
 /// each arena holds what its threads freed, which no other arena can
 /// reuse. Threads keep their own small caches (tcache), so this costs no
-/// throughput measurable here (see the README's "Idle RSS"). Call before
-/// starting threads.
+/// throughput measurable here (see "Idle RSS" in
+/// docs/benchmarks/cluster-history.md). Call before starting threads.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub fn limit_arenas() {

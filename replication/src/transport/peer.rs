@@ -118,7 +118,7 @@ impl Peer {
 
     /// The live connection to the peer: the cached one, else one the peer
     /// opened to this node, else a new one. A stalled one is closed and
-    /// replaced (see [`Stall`]).
+    /// replaced by a new one (see [`Stall`]).
     pub(super) async fn connection(
         &self,
         shared: &Arc<Shared>,
@@ -136,6 +136,11 @@ impl Peer {
             // versions, so both at once made a 10-node heal slower (and
             // keep-alives would hold a healed one open for good).
             connection.close(CODE_OK, b"stalled");
+            // So is one the peer opened: it crosses the same broken path,
+            // and has most likely backed off as well.
+            if let Some(accepted) = shared.accepted_from(self.addr) {
+                accepted.close(CODE_OK, b"stalled");
+            }
         }
         *cached = None;
         if shared.is_closing() {
