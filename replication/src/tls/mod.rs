@@ -63,9 +63,9 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(3);
 /// messages travel on (see `transport::peer`), a replacement while a
 /// failed one is being reset, and liveness probes. quinn allocates the
 /// state of every stream a peer may open when the connection opens (with
-/// 1024, about 100 KB per connection, and a node holds two connections per
-/// peer), so the limits are what the protocol uses plus headroom; a peer
-/// beyond them waits for a stream to end, it is not refused.
+/// 1024, about 100 KB per connection), so the limits are what the protocol
+/// uses plus headroom; a peer beyond them waits for a stream to end, it is
+/// not refused.
 pub const MAX_UNI_STREAMS: u32 = 16;
 /// Bidirectional streams a peer may have open at once: one per sync
 /// session, and a node opens at most one session per peer at a time (one
