@@ -61,6 +61,13 @@ pub struct Config {
     pub recontact_doubling: Duration,
     pub recontact_slow: Duration,
     pub recontact_members: usize,
+    /// While members keep coming up (a fleet starting, a partition
+    /// healing), a node asks a random up member for the members it knows
+    /// this often, until [`Config::member_exchange_for`] passed without a
+    /// new one: the news of a member rides on a bounded number of SWIM
+    /// messages, and when many arrive at once some nodes miss some of it.
+    pub member_exchange: Duration,
+    pub member_exchange_for: Duration,
     /// SWIM (foca) settings.
     pub swim: foca::Config,
 }
@@ -101,6 +108,8 @@ impl Config {
             recontact_doubling: Duration::from_secs(5),
             recontact_slow: Duration::from_secs(2),
             recontact_members: 2,
+            member_exchange: Duration::from_millis(500),
+            member_exchange_for: Duration::from_secs(2),
             swim,
         }
     }

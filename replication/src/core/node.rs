@@ -11,6 +11,7 @@ use foca::{Foca, NoCustomBroadcast, OwnedNotification, PostcardCodec};
 use patina_store::{ChangeSet, SiteId, Versions};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
+use rand::seq::IndexedRandom;
 
 use super::anti_entropy::AntiEntropy;
 use super::apply::ApplyQueue;
@@ -86,6 +87,10 @@ pub struct Node {
     recontact: Recontact,
     /// When to announce to members seen down next (none while none is).
     recontact_at: Option<Instant>,
+    /// When a member last came up, and when to ask one for the members it
+    /// knows next (see [`Config::member_exchange`]).
+    member_up_at: Option<Instant>,
+    exchange_at: Option<Instant>,
     /// Versions merged into the store (or committed here).
     holdings: Holdings,
     have: SyncState,
@@ -148,6 +153,8 @@ impl Node {
             rejoin_at: None,
             recontact,
             recontact_at: None,
+            member_up_at: None,
+            exchange_at: None,
             transmits: VecDeque::new(),
             syncs: VecDeque::new(),
             events: VecDeque::new(),
@@ -221,6 +228,32 @@ impl Node {
         }
         let period = self.recontact.period(now, self.config.recontact_slow);
         self.recontact_at = Some(now + period);
+    }
+
+    /// Asks a random up member for the members it knows (a SWIM announce,
+    /// answered with a feed), if it is time, and schedules the next
+    /// exchange while members came up lately.
+    fn exchange_members(&mut self, now: Instant) {
+        if self.exchange_at.is_none_or(|at| at > now) {
+            return;
+        }
+        let up: Vec<NodeId> = self
+            .swim
+            .iter_membership_state()
+            .filter(|m| m.state() != foca::State::Down && !self.left)
+            .map(|m| *m.id())
+            .collect();
+        if let Some(&member) = up.choose(&mut self.rng) {
+            tracing::trace!(%member, "asking for the members it knows");
+            if let Err(error) = self.swim.announce(member, &mut self.outbox) {
+                tracing::debug!(%member, %error, "announce failed");
+            }
+        }
+        let lately = self
+            .member_up_at
+            .is_some_and(|at| now.saturating_duration_since(at) < self.config.member_exchange_for);
+        self.exchange_at = lately.then(|| now + self.config.member_exchange);
+        self.drain_swim(now);
     }
 
     fn announce(&mut self, addrs: Vec<SocketAddr>, now: Instant) {
@@ -404,7 +437,8 @@ impl Node {
     }
 
     /// Fires what is due at `now`: SWIM timers, the broadcast window's end,
-    /// sync rounds and session timeouts, re-announcing while alone.
+    /// sync rounds and session timeouts, re-announcing while alone, member
+    /// exchanges.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.tick(now);
         while let Some(timer) = self.timers.pop_due(now) {
@@ -448,6 +482,7 @@ impl Node {
             }
         }
         self.recontact_down(now);
+        self.exchange_members(now);
     }
 
     /// When [`Node::handle_timeout`] must next be called.
@@ -458,6 +493,7 @@ impl Node {
             self.anti_entropy.deadline(),
             self.rejoin_at,
             self.recontact_at,
+            self.exchange_at,
         ]
         .into_iter()
         .flatten()
@@ -710,6 +746,9 @@ impl Node {
                     // A new member, or one back from a partition or a
                     // restart: whatever either side lacks, fetch it now.
                     self.anti_entropy.prioritize(id.addr, now);
+                    self.member_up_at = Some(now);
+                    self.exchange_at
+                        .get_or_insert(now + self.config.member_exchange);
                     members_changed = true;
                 }
                 OwnedNotification::MemberDown(id) => {

@@ -254,10 +254,14 @@ impl Sim {
         let mut node = Node::new(id, have, self.scenario.config.clone(), seed, now);
         n.last_local = n.store.db_version().expect("db version");
         n.incarnation = incarnation;
-        // Join through up to three others (node 0 through node 1, etc.).
+        // Join through node 0, or through up to three others.
         let count = self.nodes.len();
         let mut bootstrap = Vec::new();
-        if count > 1 {
+        if self.scenario.join_through_first {
+            if i != 0 {
+                bootstrap.push(addr_of(0));
+            }
+        } else if count > 1 {
             for _ in 0..3 {
                 let other = (i + self.rng.random_range(1..count)) % count;
                 bootstrap.push(addr_of(other));

@@ -75,6 +75,9 @@ pub struct Scenario {
     pub config: Config,
     /// How long after the fault phase the cluster has to converge.
     pub settle_limit: Duration,
+    /// Every node joins through node 0 (as a fleet started from one
+    /// bootstrap address does) instead of through three random others.
+    pub join_through_first: bool,
 }
 
 fn ms(n: u64) -> Duration {
@@ -170,6 +173,7 @@ impl Scenario {
             faults,
             config,
             settle_limit: Duration::from_secs(120),
+            join_through_first: false,
         }
     }
 }

@@ -197,3 +197,27 @@ fn members_seen_down_are_recontacted_fast_then_less_often_and_synced_with_on_ret
         );
     }
 }
+
+#[test]
+fn members_are_exchanged_while_members_come_up_and_no_longer() {
+    let mut net = Net::new(4);
+    for i in 1..3 {
+        net.nodes[i].join(&[addr(0)], net.now);
+    }
+    net.pump();
+    let exchange = Config::default().member_exchange;
+    let quiet = Config::default().member_exchange_for;
+    assert!(
+        net.nodes[0].exchange_at == Some(net.now + exchange),
+        "a member came up: node 0 asks one for its members soon"
+    );
+    net.run_for(quiet + exchange * 2);
+    assert!(
+        net.nodes.iter().all(|node| node.exchange_at.is_none()),
+        "no member came up for a while: no more exchanges"
+    );
+    let joined_at = net.now;
+    net.nodes[3].join(&[addr(0)], joined_at);
+    net.pump();
+    assert_eq!(net.nodes[0].exchange_at, Some(joined_at + exchange));
+}
